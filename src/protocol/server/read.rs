@@ -1,0 +1,71 @@
+//! ReadResource: refreshes one resource; a resource that is gone leaves the state.
+
+use super::{decode, encode, ProviderService};
+use crate::proto::tfplugin6 as pb;
+use crate::protocol::diagnostics::Diagnostics;
+use crate::protocol::resource::{private_from_bytes, private_to_bytes, State};
+use crate::protocol::value::Value;
+
+pub(super) async fn read_resource(
+    service: &ProviderService,
+    req: pb::read_resource::Request,
+) -> pb::read_resource::Response {
+    let mut diags = Diagnostics::new();
+    let mut response = pb::read_resource::Response::default();
+    if let Some((state, private)) = read(service, &req, &mut diags).await {
+        response.new_state = state;
+        response.private = private;
+    } else if !diags.has_errors() {
+        response.new_state = None;
+    }
+    response.diagnostics = diags.into_proto();
+    response
+}
+
+async fn read(
+    service: &ProviderService,
+    req: &pb::read_resource::Request,
+    diags: &mut Diagnostics,
+) -> Option<(Option<pb::DynamicValue>, Vec<u8>)> {
+    let resource = service.resource(&req.type_name, diags)?;
+    let current = decode(
+        "current state",
+        req.current_state.as_ref(),
+        &resource.value_type,
+        diags,
+    )?;
+    let private = match private_from_bytes(&req.private) {
+        Ok(p) => p,
+        Err(err) => {
+            diags.error("Invalid request", err);
+            return None;
+        }
+    };
+    if current.is_null() {
+        let state = encode("state", &Value::Null, &resource.value_type, diags)?;
+        return Some((Some(state), req.private.clone()));
+    }
+    let ctx = service.context();
+    let refreshed = resource
+        .implementation
+        .read(
+            &ctx,
+            State {
+                value: current,
+                private,
+            },
+            diags,
+        )
+        .await;
+    match refreshed {
+        Some(state) => {
+            let encoded = encode("refreshed state", &state.value, &resource.value_type, diags)?;
+            Some((Some(encoded), private_to_bytes(&state.private)))
+        }
+        None => {
+            tracing::info!(tf_resource_type = %req.type_name, "resource no longer exists; removing it from state");
+            let null = encode("state", &Value::Null, &resource.value_type, diags)?;
+            Some((Some(null), Vec::new()))
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! GetMetadata, GetProviderSchema, GetResourceIdentitySchemas and GetFunctions: what the provider
+//! offers, built from the definitions registered at start.
+
+use super::ProviderService;
+use crate::proto::tfplugin6 as pb;
+
+/// The capabilities this server announces. Terraform may skip GetProviderSchema when it has the
+/// schema cached, and sends destroy plans through PlanResourceChange so resources can refuse an
+/// unsafe destroy at plan time.
+pub(super) fn server_capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+pub(super) fn get_metadata(service: &ProviderService) -> pb::get_metadata::Response {
+    pb::get_metadata::Response {
+        server_capabilities: Some(server_capabilities()),
+        resources: service
+            .resources
+            .keys()
+            .map(|name| pb::get_metadata::ResourceMetadata {
+                type_name: name.to_string(),
+            })
+            .collect(),
+        data_sources: service
+            .data_sources
+            .keys()
+            .map(|name| pb::get_metadata::DataSourceMetadata {
+                type_name: name.to_string(),
+            })
+            .collect(),
+        functions: service
+            .functions
+            .keys()
+            .map(|name| pb::get_metadata::FunctionMetadata {
+                name: name.to_string(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+pub(super) fn get_provider_schema(service: &ProviderService) -> pb::get_provider_schema::Response {
+    pb::get_provider_schema::Response {
+        provider: Some(service.provider_schema.to_proto()),
+        resource_schemas: service
+            .resources
+            .iter()
+            .map(|(name, r)| (name.to_string(), r.schema.to_proto()))
+            .collect(),
+        data_source_schemas: service
+            .data_sources
+            .iter()
+            .map(|(name, d)| (name.to_string(), d.schema.to_proto()))
+            .collect(),
+        functions: functions_to_proto(service),
+        server_capabilities: Some(server_capabilities()),
+        ..Default::default()
+    }
+}
+
+/// No resource declares an identity yet, so the answer is an empty set (which Terraform reads
+/// the same as the RPC being absent).
+pub(super) fn get_resource_identity_schemas(
+    _service: &ProviderService,
+) -> pb::get_resource_identity_schemas::Response {
+    pb::get_resource_identity_schemas::Response::default()
+}
+
+pub(super) fn get_functions(service: &ProviderService) -> pb::get_functions::Response {
+    pb::get_functions::Response {
+        functions: functions_to_proto(service),
+        diagnostics: Vec::new(),
+    }
+}
+
+fn functions_to_proto(
+    service: &ProviderService,
+) -> std::collections::HashMap<String, pb::Function> {
+    service
+        .functions
+        .iter()
+        .map(|(name, f)| {
+            let parameters = f
+                .parameters()
+                .into_iter()
+                .map(|p| pb::function::Parameter {
+                    name: p.name.to_string(),
+                    r#type: p.ty.to_json().to_string().into_bytes(),
+                    allow_null_value: false,
+                    allow_unknown_values: false,
+                    description: p.description.to_string(),
+                    description_kind: pb::StringKind::Markdown as i32,
+                })
+                .collect();
+            let definition = pb::Function {
+                parameters,
+                variadic_parameter: None,
+                r#return: Some(pb::function::Return {
+                    r#type: f.return_type().to_json().to_string().into_bytes(),
+                }),
+                summary: f.summary().to_string(),
+                description: f.description().to_string(),
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecation_message: String::new(),
+            };
+            (name.to_string(), definition)
+        })
+        .collect()
+}
