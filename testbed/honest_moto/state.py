@@ -1,0 +1,107 @@
+"""Process-wide state of the honest layer: configuration, fault rules, call counters.
+
+Everything that lives inside moto's backends (ETags, cache policies, Route53 change
+records, deploy counters) is reset by moto's own reset; this module holds the rest.
+All AWS requests are served one at a time under ``LOCK`` (see app.py), so the
+checks done by the patches (ETag compare-and-swap, CNAME uniqueness, quotas) are
+atomic, as they are on AWS.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+from collections import Counter
+from typing import Any
+
+LOCK = threading.RLock()
+
+DEFAULTS: dict[str, Any] = {
+    # CloudFront
+    "cloudfront_alias_quota": 100,  # aliases (CNAMEs) per distribution
+    "cloudfront_deploy_reads": 1,  # GetDistribution reads that still say InProgress after a change
+    "cloudfront_delete_requires_deployed": True,  # DeleteDistribution refused while InProgress
+    "cloudfront_cache_policy_quota": 20,  # custom cache policies per account
+    "cloudfront_origin_request_policy_quota": 20,  # custom origin request policies per account
+    "cloudfront_require_certificate_for_aliases": True,  # aliases need an ACM/IAM certificate
+    # Route53
+    "route53_pending_reads": 1,  # GetChange reads that still say PENDING after a change
+    "route53_max_changes_per_batch": 1000,
+    # ELBv2
+    "elbv2_rules_per_alb_quota": 100,  # non-default rules per load balancer
+    "elbv2_condition_values_per_rule": 5,
+    "elbv2_condition_wildcards_per_rule": 5,
+    # Faults (see faults.py)
+    "faults": [],
+    "fault_seed": None,
+}
+
+INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+
+
+class State:
+    def __init__(self) -> None:
+        self.startup_config: dict[str, Any] = copy.deepcopy(DEFAULTS)
+        self.config: dict[str, Any] = copy.deepcopy(DEFAULTS)
+        self.calls: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()
+        self.call_log: list[dict[str, Any]] = []
+        self.rng = random.Random()
+
+    # -- configuration -------------------------------------------------
+    def validate_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        from .faults import normalize_fault
+
+        clean: dict[str, Any] = {}
+        for key, value in update.items():
+            if key not in DEFAULTS:
+                raise ValueError(f"unknown config key {key!r}; known: {sorted(DEFAULTS)}")
+            if key in BOOL_KEYS:
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key} must be a boolean")
+            elif key in INT_KEYS:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{key} must be a non-negative integer")
+            elif key == "faults":
+                if not isinstance(value, list):
+                    raise ValueError("faults must be a list")
+                value = [normalize_fault(f) for f in value]
+            elif key == "fault_seed":
+                if value is not None and not isinstance(value, int):
+                    raise ValueError("fault_seed must be an integer or null")
+            clean[key] = value
+        return clean
+
+    def apply(self, update: dict[str, Any]) -> None:
+        clean = self.validate_update(update)
+        self.config.update(clean)
+        if "fault_seed" in clean:
+            self.rng = random.Random(clean["fault_seed"])
+
+    def set_startup(self, update: dict[str, Any]) -> None:
+        clean = self.validate_update(update)
+        self.startup_config.update(clean)
+        self.config = copy.deepcopy(self.startup_config)
+        self.rng = random.Random(self.config.get("fault_seed"))
+
+    def reset(self) -> None:
+        self.config = copy.deepcopy(self.startup_config)
+        self.rng = random.Random(self.config.get("fault_seed"))
+        self.reset_calls()
+
+    def reset_calls(self) -> None:
+        self.calls = Counter()
+        self.faults_injected = Counter()
+        self.call_log = []
+
+    def get(self, key: str) -> Any:
+        return self.config[key]
+
+
+STATE = State()
+
+
+def cfg(key: str) -> Any:
+    return STATE.config[key]

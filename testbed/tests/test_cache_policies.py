@@ -1,0 +1,148 @@
+"""CloudFront cache policies and origin request policies (missing from moto; added by the emulator)."""
+
+from __future__ import annotations
+
+from conftest import dist_config, expect_error
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def cache_cfg(name="tenant-cache", headers=("Host",), min_ttl=0):
+    headers_config = {"HeaderBehavior": "whitelist", "Headers": {"Quantity": len(headers), "Items": list(headers)}}
+    if not headers:
+        headers_config = {"HeaderBehavior": "none"}
+    return {
+        "Name": name,
+        "Comment": "edge",
+        "MinTTL": min_ttl,
+        "DefaultTTL": 60,
+        "MaxTTL": 3600,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": True,
+            "EnableAcceptEncodingBrotli": True,
+            "HeadersConfig": headers_config,
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "all"},
+        },
+    }
+
+
+def orp_cfg(name="tenant-origin"):
+    return {
+        "Name": name,
+        "Comment": "edge",
+        "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 2, "Items": ["Host", "Accept"]}},
+        "CookiesConfig": {"CookieBehavior": "all"},
+        "QueryStringsConfig": {"QueryStringBehavior": "all"},
+    }
+
+
+def test_cache_policy_lifecycle_with_etags(cf):
+    created = cf.create_cache_policy(CachePolicyConfig=cache_cfg())
+    policy_id, etag1 = created["CachePolicy"]["Id"], created["ETag"]
+    assert created["Location"].endswith(f"/cache-policy/{policy_id}")
+    got = cf.get_cache_policy(Id=policy_id)
+    assert got["ETag"] == etag1
+    assert got["CachePolicy"]["CachePolicyConfig"]["Name"] == "tenant-cache"
+    params = got["CachePolicy"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert params["HeadersConfig"]["Headers"]["Items"] == ["Host"]
+    conf = cf.get_cache_policy_config(Id=policy_id)
+    assert conf["ETag"] == etag1 and conf["CachePolicyConfig"]["MaxTTL"] == 3600
+
+    expect_error(cf.update_cache_policy, "InvalidIfMatchVersion", 400, Id=policy_id, CachePolicyConfig=cache_cfg())
+    updated = cf.update_cache_policy(Id=policy_id, IfMatch=etag1, CachePolicyConfig=cache_cfg(headers=("Host", "Origin")))
+    etag2 = updated["ETag"]
+    assert etag2 != etag1
+    expect_error(cf.update_cache_policy, "PreconditionFailed", 412, Id=policy_id, IfMatch=etag1, CachePolicyConfig=cache_cfg())
+    expect_error(cf.delete_cache_policy, "PreconditionFailed", 412, Id=policy_id, IfMatch=etag1)
+    expect_error(cf.delete_cache_policy, "InvalidIfMatchVersion", 400, Id=policy_id)
+    cf.delete_cache_policy(Id=policy_id, IfMatch=etag2)
+    expect_error(cf.get_cache_policy, "NoSuchCachePolicy", 404, Id=policy_id)
+
+
+def test_duplicate_cache_policy_name_is_409(cf):
+    cf.create_cache_policy(CachePolicyConfig=cache_cfg("dup"))
+    expect_error(cf.create_cache_policy, "CachePolicyAlreadyExists", 409, CachePolicyConfig=cache_cfg("dup"))
+    other = cf.create_cache_policy(CachePolicyConfig=cache_cfg("other"))
+    expect_error(
+        cf.update_cache_policy, "CachePolicyAlreadyExists", 409,
+        Id=other["CachePolicy"]["Id"], IfMatch=other["ETag"], CachePolicyConfig=cache_cfg("dup"),
+    )
+
+
+def test_cache_policy_in_use_cannot_be_deleted(cf):
+    created = cf.create_cache_policy(CachePolicyConfig=cache_cfg())
+    policy_id, petag = created["CachePolicy"]["Id"], created["ETag"]
+    dist = cf.create_distribution(DistributionConfig=dist_config("r1", cache_policy_id=policy_id))
+    dist_id, detag = dist["Distribution"]["Id"], dist["ETag"]
+    assert dist["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"]["CachePolicyId"] == policy_id
+    assert cf.get_distribution(Id=dist_id)["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"][
+        "CachePolicyId"
+    ] == policy_id
+    expect_error(cf.delete_cache_policy, "CachePolicyInUse", 409, Id=policy_id, IfMatch=petag)
+    cf.update_distribution(Id=dist_id, IfMatch=detag, DistributionConfig=dist_config("r1", cache_policy_id=CACHING_OPTIMIZED))
+    cf.delete_cache_policy(Id=policy_id, IfMatch=petag)
+
+
+def test_origin_request_policy_lifecycle_and_in_use(cf):
+    created = cf.create_origin_request_policy(OriginRequestPolicyConfig=orp_cfg())
+    pid, etag = created["OriginRequestPolicy"]["Id"], created["ETag"]
+    expect_error(cf.create_origin_request_policy, "OriginRequestPolicyAlreadyExists", 409, OriginRequestPolicyConfig=orp_cfg())
+    got = cf.get_origin_request_policy(Id=pid)
+    assert got["ETag"] == etag
+    assert got["OriginRequestPolicy"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]["Items"] == ["Host", "Accept"]
+    assert cf.get_origin_request_policy_config(Id=pid)["OriginRequestPolicyConfig"]["Name"] == "tenant-origin"
+    etag2 = cf.update_origin_request_policy(Id=pid, IfMatch=etag, OriginRequestPolicyConfig=orp_cfg())["ETag"]
+    assert etag2 != etag
+    expect_error(cf.update_origin_request_policy, "PreconditionFailed", 412, Id=pid, IfMatch=etag, OriginRequestPolicyConfig=orp_cfg())
+    dist = cf.create_distribution(DistributionConfig=dist_config("r1", origin_request_policy_id=pid))
+    config = cf.get_distribution_config(Id=dist["Distribution"]["Id"])
+    assert config["DistributionConfig"]["DefaultCacheBehavior"]["OriginRequestPolicyId"] == pid
+    expect_error(cf.delete_origin_request_policy, "OriginRequestPolicyInUse", 409, Id=pid, IfMatch=etag2)
+    cf.update_distribution(Id=dist["Distribution"]["Id"], IfMatch=config["ETag"], DistributionConfig=dist_config("r1"))
+    cf.delete_origin_request_policy(Id=pid, IfMatch=etag2)
+    expect_error(cf.get_origin_request_policy, "NoSuchOriginRequestPolicy", 404, Id=pid)
+
+
+def test_list_policies_with_managed_ones(cf):
+    cf.create_cache_policy(CachePolicyConfig=cache_cfg("mine"))
+    custom = cf.list_cache_policies(Type="custom")["CachePolicyList"]
+    assert [i["CachePolicy"]["CachePolicyConfig"]["Name"] for i in custom["Items"]] == ["mine"]
+    assert custom["Quantity"] == 1
+    managed = cf.list_cache_policies(Type="managed")["CachePolicyList"]["Items"]
+    assert CACHING_OPTIMIZED in {i["CachePolicy"]["Id"] for i in managed}
+    assert {i["Type"] for i in managed} == {"managed"}
+    # paging
+    page = cf.list_cache_policies(MaxItems="2")["CachePolicyList"]
+    assert page["Quantity"] == 2 and page["NextMarker"]
+    rest = cf.list_cache_policies(Marker=page["NextMarker"])["CachePolicyList"]
+    ids = [i["CachePolicy"]["Id"] for i in page["Items"] + rest["Items"]]
+    assert len(ids) == len(set(ids)) == len(managed) + 1
+    orps = cf.list_origin_request_policies(Type="managed")["OriginRequestPolicyList"]["Items"]
+    assert ALL_VIEWER_EXCEPT_HOST in {i["OriginRequestPolicy"]["Id"] for i in orps}
+
+
+def test_managed_policies_are_read_only(cf):
+    got = cf.get_cache_policy(Id=CACHING_OPTIMIZED)
+    assert got["CachePolicy"]["CachePolicyConfig"]["Name"] == "Managed-CachingOptimized"
+    expect_error(cf.delete_cache_policy, "IllegalDelete", 400, Id=CACHING_OPTIMIZED, IfMatch=got["ETag"])
+    expect_error(
+        cf.update_cache_policy, "IllegalUpdate", 400, Id=CACHING_OPTIMIZED, IfMatch=got["ETag"], CachePolicyConfig=cache_cfg()
+    )
+
+
+def test_cache_policy_quota_and_validation(cf, control):
+    control.config(cloudfront_cache_policy_quota=2)
+    cf.create_cache_policy(CachePolicyConfig=cache_cfg("p1"))
+    cf.create_cache_policy(CachePolicyConfig=cache_cfg("p2"))
+    expect_error(cf.create_cache_policy, "TooManyCachePolicies", 400, CachePolicyConfig=cache_cfg("p3"))
+    bad = cache_cfg("p4")
+    bad["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]["Headers"]["Quantity"] = 3
+    control.config(cloudfront_cache_policy_quota=20)
+    expect_error(cf.create_cache_policy, "InconsistentQuantities", 400, CachePolicyConfig=bad)
+    expect_error(cf.create_cache_policy, "InvalidArgument", 400, CachePolicyConfig=cache_cfg("p5", min_ttl=100))
+    expect_error(
+        cf.create_cache_policy, "TooManyHeadersInCachePolicy", 400,
+        CachePolicyConfig=cache_cfg("p6", headers=tuple(f"x-h{i}" for i in range(11))),
+    )
