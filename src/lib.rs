@@ -5,6 +5,7 @@
 //! [`protocol`] (tfplugin6 server, values, schemas, diagnostics), [`provider`] (configuration),
 //! [`resources`] and [`functions`], and [`domain`] (pure rules).
 
+pub mod aws;
 pub mod domain;
 pub mod functions;
 pub mod plugin;

@@ -57,7 +57,8 @@ pub fn init(level: LevelFilter) {
         .with_default(level.min(LevelFilter::WARN))
         .with_target("gateway", level)
         .with_target("terraform_provider_gateway", level)
-        .with_target("aws_config", sdk_level)
+        // aws-config logs the access key id of assumed roles at DEBUG.
+        .with_target("aws_config", level.min(LevelFilter::INFO))
         .with_target("aws_smithy_runtime", sdk_level)
         .with_target("aws_sdk_cloudfront", sdk_level)
         .with_target("aws_sdk_route53", sdk_level)

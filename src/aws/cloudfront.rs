@@ -1,0 +1,1054 @@
+//! CloudFront: distributions (the pool that carries tenants' aliases), cache policies and
+//! origin request policies.
+//!
+//! [`CloudFrontApi`] is the thin wrapper, one method per API operation, implemented by the SDK
+//! client; [`CloudFront`] holds the finders, mutations and waiters built on it. Every
+//! distribution and policy change is optimistic: it sends the ETag it read as `If-Match`,
+//! and [`CloudFront::update_distribution_config`] refetches and retries when another writer
+//! got there first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_cloudfront::types::{
+    Aliases, CachePolicy, CachePolicyConfig, CachePolicyList, CachePolicyType, Distribution,
+    DistributionConfig, DistributionConfigWithTags, DistributionList, DistributionSummary,
+    OriginRequestPolicy, OriginRequestPolicyConfig, OriginRequestPolicyList,
+    OriginRequestPolicyType, Tag, TagKeys, Tags,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::error::{AwsError, ErrorKind};
+use super::retry::conflict_pause;
+use super::wait::{poll_until, Poll, WaitSettings};
+use super::{found, missing};
+
+/// Attempts of a read-modify-write of a distribution before a stale ETag is reported. Each
+/// lost attempt means another writer's update landed in between, so this also bounds how many
+/// concurrent writers are guaranteed to converge.
+pub const ETAG_CONFLICT_MAX_ATTEMPTS: u32 = 10;
+/// `MaxItems` of ListDistributions.
+pub const DISTRIBUTIONS_PAGE_SIZE: i32 = 100;
+/// `MaxItems` of ListCachePolicies and ListOriginRequestPolicies.
+pub const POLICIES_PAGE_SIZE: i32 = 100;
+/// Status of a distribution whose last change reached every edge location.
+pub const STATUS_DEPLOYED: &str = "Deployed";
+
+/// A CloudFront object with the ETag to send as `If-Match` when changing or deleting it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    /// The object as read.
+    pub value: T,
+    /// Its version.
+    pub etag: String,
+}
+
+/// One method per CloudFront API operation the provider uses. The SDK client implements it;
+/// tests of higher layers implement it with a fake.
+#[async_trait]
+pub trait CloudFrontApi: Send + Sync {
+    /// GetDistribution.
+    async fn get_distribution(&self, id: &str) -> Result<Versioned<Distribution>, AwsError>;
+    /// GetDistributionConfig.
+    async fn get_distribution_config(
+        &self,
+        id: &str,
+    ) -> Result<Versioned<DistributionConfig>, AwsError>;
+    /// ListDistributions, one page.
+    async fn list_distributions(
+        &self,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<DistributionList, AwsError>;
+    /// CreateDistributionWithTags.
+    async fn create_distribution_with_tags(
+        &self,
+        config: DistributionConfigWithTags,
+    ) -> Result<Versioned<Distribution>, AwsError>;
+    /// UpdateDistribution with `If-Match`.
+    async fn update_distribution(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: DistributionConfig,
+    ) -> Result<Versioned<Distribution>, AwsError>;
+    /// DeleteDistribution with `If-Match`.
+    async fn delete_distribution(&self, id: &str, if_match: &str) -> Result<(), AwsError>;
+    /// GetCachePolicy.
+    async fn get_cache_policy(&self, id: &str) -> Result<Versioned<CachePolicy>, AwsError>;
+    /// ListCachePolicies, one page.
+    async fn list_cache_policies(
+        &self,
+        kind: Option<CachePolicyType>,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<CachePolicyList, AwsError>;
+    /// CreateCachePolicy.
+    async fn create_cache_policy(
+        &self,
+        config: CachePolicyConfig,
+    ) -> Result<Versioned<CachePolicy>, AwsError>;
+    /// UpdateCachePolicy with `If-Match`.
+    async fn update_cache_policy(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: CachePolicyConfig,
+    ) -> Result<Versioned<CachePolicy>, AwsError>;
+    /// DeleteCachePolicy with `If-Match`.
+    async fn delete_cache_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError>;
+    /// GetOriginRequestPolicy.
+    async fn get_origin_request_policy(
+        &self,
+        id: &str,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
+    /// ListOriginRequestPolicies, one page.
+    async fn list_origin_request_policies(
+        &self,
+        kind: Option<OriginRequestPolicyType>,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<OriginRequestPolicyList, AwsError>;
+    /// CreateOriginRequestPolicy.
+    async fn create_origin_request_policy(
+        &self,
+        config: OriginRequestPolicyConfig,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
+    /// UpdateOriginRequestPolicy with `If-Match`.
+    async fn update_origin_request_policy(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: OriginRequestPolicyConfig,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
+    /// DeleteOriginRequestPolicy with `If-Match`.
+    async fn delete_origin_request_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError>;
+    /// ListTagsForResource.
+    async fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<Tag>, AwsError>;
+    /// TagResource.
+    async fn tag_resource(&self, arn: &str, tags: Vec<Tag>) -> Result<(), AwsError>;
+    /// UntagResource.
+    async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError>;
+}
+
+fn versioned<T>(
+    operation: &str,
+    value: Option<T>,
+    etag: Option<String>,
+) -> Result<Versioned<T>, AwsError> {
+    Ok(Versioned {
+        value: value.ok_or_else(|| missing(operation, "the object"))?,
+        etag: etag.ok_or_else(|| missing(operation, "ETag"))?,
+    })
+}
+
+#[async_trait]
+impl CloudFrontApi for aws_sdk_cloudfront::Client {
+    async fn get_distribution(&self, id: &str) -> Result<Versioned<Distribution>, AwsError> {
+        const OP: &str = "GetDistribution";
+        let out = self
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.distribution, out.e_tag)
+    }
+
+    async fn get_distribution_config(
+        &self,
+        id: &str,
+    ) -> Result<Versioned<DistributionConfig>, AwsError> {
+        const OP: &str = "GetDistributionConfig";
+        let out = self
+            .get_distribution_config()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.distribution_config, out.e_tag)
+    }
+
+    async fn list_distributions(
+        &self,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<DistributionList, AwsError> {
+        const OP: &str = "ListDistributions";
+        self.list_distributions()
+            .set_marker(marker)
+            .max_items(max_items)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?
+            .distribution_list
+            .ok_or_else(|| missing(OP, "DistributionList"))
+    }
+
+    async fn create_distribution_with_tags(
+        &self,
+        config: DistributionConfigWithTags,
+    ) -> Result<Versioned<Distribution>, AwsError> {
+        const OP: &str = "CreateDistributionWithTags";
+        let out = self
+            .create_distribution_with_tags()
+            .distribution_config_with_tags(config)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        versioned(OP, out.distribution, out.e_tag)
+    }
+
+    async fn update_distribution(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: DistributionConfig,
+    ) -> Result<Versioned<Distribution>, AwsError> {
+        const OP: &str = "UpdateDistribution";
+        let out = self
+            .update_distribution()
+            .id(id)
+            .if_match(if_match)
+            .distribution_config(config)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.distribution, out.e_tag)
+    }
+
+    async fn delete_distribution(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.delete_distribution()
+            .id(id)
+            .if_match(if_match)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteDistribution", e).with_subject(id))?;
+        Ok(())
+    }
+
+    async fn get_cache_policy(&self, id: &str) -> Result<Versioned<CachePolicy>, AwsError> {
+        const OP: &str = "GetCachePolicy";
+        let out = self
+            .get_cache_policy()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.cache_policy, out.e_tag)
+    }
+
+    async fn list_cache_policies(
+        &self,
+        kind: Option<CachePolicyType>,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<CachePolicyList, AwsError> {
+        const OP: &str = "ListCachePolicies";
+        self.list_cache_policies()
+            .set_type(kind)
+            .set_marker(marker)
+            .max_items(max_items)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?
+            .cache_policy_list
+            .ok_or_else(|| missing(OP, "CachePolicyList"))
+    }
+
+    async fn create_cache_policy(
+        &self,
+        config: CachePolicyConfig,
+    ) -> Result<Versioned<CachePolicy>, AwsError> {
+        const OP: &str = "CreateCachePolicy";
+        let name = config.name.clone();
+        let out = self
+            .create_cache_policy()
+            .cache_policy_config(config)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(name))?;
+        versioned(OP, out.cache_policy, out.e_tag)
+    }
+
+    async fn update_cache_policy(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: CachePolicyConfig,
+    ) -> Result<Versioned<CachePolicy>, AwsError> {
+        const OP: &str = "UpdateCachePolicy";
+        let out = self
+            .update_cache_policy()
+            .id(id)
+            .if_match(if_match)
+            .cache_policy_config(config)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.cache_policy, out.e_tag)
+    }
+
+    async fn delete_cache_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.delete_cache_policy()
+            .id(id)
+            .if_match(if_match)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteCachePolicy", e).with_subject(id))?;
+        Ok(())
+    }
+
+    async fn get_origin_request_policy(
+        &self,
+        id: &str,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
+        const OP: &str = "GetOriginRequestPolicy";
+        let out = self
+            .get_origin_request_policy()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.origin_request_policy, out.e_tag)
+    }
+
+    async fn list_origin_request_policies(
+        &self,
+        kind: Option<OriginRequestPolicyType>,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<OriginRequestPolicyList, AwsError> {
+        const OP: &str = "ListOriginRequestPolicies";
+        self.list_origin_request_policies()
+            .set_type(kind)
+            .set_marker(marker)
+            .max_items(max_items)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?
+            .origin_request_policy_list
+            .ok_or_else(|| missing(OP, "OriginRequestPolicyList"))
+    }
+
+    async fn create_origin_request_policy(
+        &self,
+        config: OriginRequestPolicyConfig,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
+        const OP: &str = "CreateOriginRequestPolicy";
+        let name = config.name.clone();
+        let out = self
+            .create_origin_request_policy()
+            .origin_request_policy_config(config)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(name))?;
+        versioned(OP, out.origin_request_policy, out.e_tag)
+    }
+
+    async fn update_origin_request_policy(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: OriginRequestPolicyConfig,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
+        const OP: &str = "UpdateOriginRequestPolicy";
+        let out = self
+            .update_origin_request_policy()
+            .id(id)
+            .if_match(if_match)
+            .origin_request_policy_config(config)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        versioned(OP, out.origin_request_policy, out.e_tag)
+    }
+
+    async fn delete_origin_request_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.delete_origin_request_policy()
+            .id(id)
+            .if_match(if_match)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteOriginRequestPolicy", e).with_subject(id))?;
+        Ok(())
+    }
+
+    async fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<Tag>, AwsError> {
+        let out = self
+            .list_tags_for_resource()
+            .resource(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListTagsForResource", e).with_subject(arn))?;
+        Ok(out.tags.and_then(|t| t.items).unwrap_or_default())
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: Vec<Tag>) -> Result<(), AwsError> {
+        self.tag_resource()
+            .resource(arn)
+            .tags(Tags::builder().set_items(Some(tags)).build())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("TagResource", e).with_subject(arn))?;
+        Ok(())
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.untag_resource()
+            .resource(arn)
+            .tag_keys(TagKeys::builder().set_items(Some(keys)).build())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UntagResource", e).with_subject(arn))?;
+        Ok(())
+    }
+}
+
+/// The result of a read-modify-write of a distribution's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistributionUpdate {
+    /// False when the change was already in place and nothing was sent.
+    pub changed: bool,
+    /// The distribution's current ETag.
+    pub etag: String,
+    /// The distribution's status after the update (`InProgress`); `None` when unchanged.
+    pub status: Option<String>,
+    /// The configuration now in place.
+    pub config: DistributionConfig,
+    /// Read-modify-write rounds it took (1 without a conflict).
+    pub attempts: u32,
+}
+
+/// CloudFront finders, mutations and waiters.
+#[derive(Clone)]
+pub struct CloudFront {
+    api: Arc<dyn CloudFrontApi>,
+    waits: WaitSettings,
+}
+
+impl std::fmt::Debug for CloudFront {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudFront")
+            .field("waits", &self.waits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CloudFront {
+    /// CloudFront operations over `api`, pausing as `waits` says.
+    pub fn new(api: Arc<dyn CloudFrontApi>, waits: WaitSettings) -> Self {
+        Self { api, waits }
+    }
+
+    /// The wrapped API, for operations without a helper here.
+    pub fn api(&self) -> &dyn CloudFrontApi {
+        self.api.as_ref()
+    }
+
+    // ---- distributions -------------------------------------------------------------------
+
+    /// The distribution with its ETag, or `None` when it does not exist.
+    pub async fn find_distribution_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<Distribution>>, AwsError> {
+        found(self.api.get_distribution(id).await)
+    }
+
+    /// The distribution's configuration with its ETag, or `None` when it does not exist.
+    pub async fn find_distribution_config_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<DistributionConfig>>, AwsError> {
+        found(self.api.get_distribution_config(id).await)
+    }
+
+    /// Every distribution of the account, as summaries (which carry `Comment` and `Aliases`).
+    pub async fn list_distribution_summaries(&self) -> Result<Vec<DistributionSummary>, AwsError> {
+        let mut summaries = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .api
+                .list_distributions(marker, DISTRIBUTIONS_PAGE_SIZE)
+                .await?;
+            summaries.extend(page.items.unwrap_or_default());
+            match page
+                .next_marker
+                .filter(|m| page.is_truncated && !m.is_empty())
+            {
+                Some(next) => marker = Some(next),
+                None => return Ok(summaries),
+            }
+        }
+    }
+
+    /// Creates a distribution with its tags in one call (CreateDistributionWithTags), so no
+    /// untagged distribution is ever visible.
+    pub async fn create_distribution(
+        &self,
+        config: DistributionConfig,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Versioned<Distribution>, AwsError> {
+        let with_tags = DistributionConfigWithTags::builder()
+            .distribution_config(config)
+            .tags(Tags::builder().set_items(Some(to_tags(tags)?)).build())
+            .build();
+        self.api.create_distribution_with_tags(with_tags).await
+    }
+
+    /// Replaces the configuration of the distribution whose version is `etag`.
+    pub async fn update_distribution(
+        &self,
+        id: &str,
+        etag: &str,
+        mut config: DistributionConfig,
+    ) -> Result<Versioned<Distribution>, AwsError> {
+        prepare_for_update(&mut config);
+        self.api.update_distribution(id, etag, config).await
+    }
+
+    /// Reads the configuration, lets `change` edit it, and writes it back with `If-Match`;
+    /// when another writer changed the distribution meanwhile (`PreconditionFailed`), starts
+    /// over from a fresh read, at most [`ETAG_CONFLICT_MAX_ATTEMPTS`] times, pausing with
+    /// jittered backoff. `change` returns whether it changed anything; when it did not,
+    /// nothing is written.
+    pub async fn update_distribution_config<F>(
+        &self,
+        id: &str,
+        mut change: F,
+    ) -> Result<DistributionUpdate, AwsError>
+    where
+        F: FnMut(&mut DistributionConfig) -> Result<bool, AwsError> + Send,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self.api.get_distribution_config(id).await?;
+            let mut config = current.value;
+            if !change(&mut config)? {
+                return Ok(DistributionUpdate {
+                    changed: false,
+                    etag: current.etag,
+                    status: None,
+                    config,
+                    attempts: attempt,
+                });
+            }
+            match self.update_distribution(id, &current.etag, config).await {
+                Ok(updated) => {
+                    let Versioned { value, etag } = updated;
+                    let config = value
+                        .distribution_config
+                        .ok_or_else(|| missing("UpdateDistribution", "DistributionConfig"))?;
+                    return Ok(DistributionUpdate {
+                        changed: true,
+                        etag,
+                        status: Some(value.status),
+                        config,
+                        attempts: attempt,
+                    });
+                }
+                Err(err)
+                    if err.kind() == ErrorKind::PreconditionFailed
+                        && attempt < ETAG_CONFLICT_MAX_ATTEMPTS =>
+                {
+                    tracing::debug!(
+                        distribution = id,
+                        attempt,
+                        "stale ETag, reading the distribution again"
+                    );
+                    conflict_pause(attempt, &self.waits).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Adds and removes aliases (CNAMEs) of a distribution by read-modify-write (see
+    /// [`Self::update_distribution_config`]). Idempotent: when every alias to add is present
+    /// and every alias to remove is absent, no update is sent. An alias already on another
+    /// distribution fails as [`ErrorKind::Conflict`] (`CNAMEAlreadyExists`), more aliases than
+    /// the distribution's quota as [`ErrorKind::Quota`] (`TooManyDistributionCNAMEs`); both
+    /// name the aliases being added.
+    pub async fn update_distribution_aliases(
+        &self,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<DistributionUpdate, AwsError> {
+        self.update_distribution_config(id, |config| {
+            let current = config
+                .aliases
+                .as_ref()
+                .and_then(|a| a.items.clone())
+                .unwrap_or_default();
+            match apply_alias_change(&current, add, remove) {
+                None => Ok(false),
+                Some(aliases) => {
+                    config.aliases = Some(to_aliases(aliases)?);
+                    Ok(true)
+                }
+            }
+        })
+        .await
+        .map_err(|err| match err.kind() {
+            ErrorKind::Conflict | ErrorKind::Quota if !add.is_empty() => {
+                let noun = if add.len() == 1 { "alias" } else { "aliases" };
+                err.with_subject(format!("{id} ({noun} {})", add.join(", ")))
+            }
+            _ => err,
+        })
+    }
+
+    /// Sets `Enabled = false` by read-modify-write, the step before deletion.
+    pub async fn disable_distribution(&self, id: &str) -> Result<DistributionUpdate, AwsError> {
+        self.update_distribution_config(id, |config| {
+            let was_enabled = config.enabled;
+            config.enabled = false;
+            Ok(was_enabled)
+        })
+        .await
+    }
+
+    /// Deletes a distribution, which AWS allows only once it is disabled and deployed
+    /// (`DistributionNotDisabled`, a [`ErrorKind::Conflict`], otherwise). A distribution
+    /// already gone is success.
+    pub async fn delete_distribution(&self, id: &str, etag: &str) -> Result<(), AwsError> {
+        ignore_not_found(self.api.delete_distribution(id, etag).await)
+    }
+
+    /// Waits until the distribution's status is `Deployed`, polling every
+    /// [`WaitSettings::distribution_poll`]; fails with [`ErrorKind::Timeout`] after `timeout`
+    /// and [`ErrorKind::Cancelled`] when `cancel` fires.
+    pub async fn wait_distribution_deployed(
+        &self,
+        id: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Versioned<Distribution>, AwsError> {
+        poll_until(
+            "WaitDistributionDeployed",
+            &format!("distribution {id} to be {STATUS_DEPLOYED}"),
+            timeout,
+            self.waits.distribution_poll,
+            cancel,
+            || async {
+                let distribution = self.api.get_distribution(id).await?;
+                Ok(if distribution.value.status == STATUS_DEPLOYED {
+                    Poll::Ready(distribution)
+                } else {
+                    Poll::Pending(distribution.value.status)
+                })
+            },
+        )
+        .await
+    }
+
+    // ---- cache policies ------------------------------------------------------------------
+
+    /// The cache policy with its ETag, or `None` when it does not exist.
+    pub async fn find_cache_policy_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<CachePolicy>>, AwsError> {
+        found(self.api.get_cache_policy(id).await)
+    }
+
+    /// The account's cache policies: only its own when `custom_only`, else managed ones too.
+    pub async fn list_cache_policies(
+        &self,
+        custom_only: bool,
+    ) -> Result<Vec<CachePolicy>, AwsError> {
+        let kind = custom_only.then_some(CachePolicyType::Custom);
+        let mut policies = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .api
+                .list_cache_policies(kind.clone(), marker, POLICIES_PAGE_SIZE)
+                .await?;
+            policies.extend(
+                page.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|summary| summary.cache_policy),
+            );
+            match page.next_marker.filter(|m| !m.is_empty()) {
+                Some(next) => marker = Some(next),
+                None => return Ok(policies),
+            }
+        }
+    }
+
+    /// Creates a cache policy.
+    pub async fn create_cache_policy(
+        &self,
+        config: CachePolicyConfig,
+    ) -> Result<Versioned<CachePolicy>, AwsError> {
+        self.api.create_cache_policy(config).await
+    }
+
+    /// Replaces the configuration of the cache policy whose version is `etag`.
+    pub async fn update_cache_policy(
+        &self,
+        id: &str,
+        etag: &str,
+        config: CachePolicyConfig,
+    ) -> Result<Versioned<CachePolicy>, AwsError> {
+        self.api.update_cache_policy(id, etag, config).await
+    }
+
+    /// Deletes a cache policy; one still attached to a distribution fails with
+    /// `CachePolicyInUse` ([`ErrorKind::Conflict`]). A policy already gone is success.
+    pub async fn delete_cache_policy(&self, id: &str, etag: &str) -> Result<(), AwsError> {
+        ignore_not_found(self.api.delete_cache_policy(id, etag).await)
+    }
+
+    // ---- origin request policies ---------------------------------------------------------
+
+    /// The origin request policy with its ETag, or `None` when it does not exist.
+    pub async fn find_origin_request_policy_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<OriginRequestPolicy>>, AwsError> {
+        found(self.api.get_origin_request_policy(id).await)
+    }
+
+    /// The account's origin request policies: only its own when `custom_only`.
+    pub async fn list_origin_request_policies(
+        &self,
+        custom_only: bool,
+    ) -> Result<Vec<OriginRequestPolicy>, AwsError> {
+        let kind = custom_only.then_some(OriginRequestPolicyType::Custom);
+        let mut policies = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .api
+                .list_origin_request_policies(kind.clone(), marker, POLICIES_PAGE_SIZE)
+                .await?;
+            policies.extend(
+                page.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|summary| summary.origin_request_policy),
+            );
+            match page.next_marker.filter(|m| !m.is_empty()) {
+                Some(next) => marker = Some(next),
+                None => return Ok(policies),
+            }
+        }
+    }
+
+    /// Creates an origin request policy.
+    pub async fn create_origin_request_policy(
+        &self,
+        config: OriginRequestPolicyConfig,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
+        self.api.create_origin_request_policy(config).await
+    }
+
+    /// Replaces the configuration of the origin request policy whose version is `etag`.
+    pub async fn update_origin_request_policy(
+        &self,
+        id: &str,
+        etag: &str,
+        config: OriginRequestPolicyConfig,
+    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
+        self.api
+            .update_origin_request_policy(id, etag, config)
+            .await
+    }
+
+    /// Deletes an origin request policy (`OriginRequestPolicyInUse` while attached). A policy
+    /// already gone is success.
+    pub async fn delete_origin_request_policy(&self, id: &str, etag: &str) -> Result<(), AwsError> {
+        ignore_not_found(self.api.delete_origin_request_policy(id, etag).await)
+    }
+
+    // ---- tags ----------------------------------------------------------------------------
+
+    /// The tags of a distribution (by ARN).
+    pub async fn list_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        let tags = self.api.list_tags_for_resource(arn).await?;
+        Ok(tags
+            .into_iter()
+            .map(|t| (t.key, t.value.unwrap_or_default()))
+            .collect())
+    }
+
+    /// Adds or overwrites tags.
+    pub async fn tag_resource(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.api.tag_resource(arn, to_tags(tags)?).await
+    }
+
+    /// Removes tags by key.
+    pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.api.untag_resource(arn, keys.to_vec()).await
+    }
+}
+
+fn ignore_not_found(result: Result<(), AwsError>) -> Result<(), AwsError> {
+    match result {
+        Err(err) if err.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::new("TagResource", ErrorKind::InvalidInput, e.to_string()))
+        })
+        .collect()
+}
+
+fn to_aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
+    let quantity = i32::try_from(items.len()).map_err(|_| {
+        AwsError::new(
+            "UpdateDistribution",
+            ErrorKind::InvalidInput,
+            "too many aliases",
+        )
+    })?;
+    Aliases::builder()
+        .quantity(quantity)
+        .set_items((!items.is_empty()).then_some(items))
+        .build()
+        .map_err(|e| AwsError::new("UpdateDistribution", ErrorKind::InvalidInput, e.to_string()))
+}
+
+/// DNS names compare without case and without a trailing dot.
+fn alias_key(alias: &str) -> String {
+    alias.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The aliases after adding `add` and removing `remove` (compared without case), or `None`
+/// when that changes nothing. Existing aliases keep their order and new ones follow in the
+/// order given; an alias in both lists ends up removed.
+pub fn apply_alias_change(
+    current: &[String],
+    add: &[String],
+    remove: &[String],
+) -> Option<Vec<String>> {
+    let removed: std::collections::HashSet<String> = remove.iter().map(|a| alias_key(a)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut next = Vec::with_capacity(current.len() + add.len());
+    for alias in current.iter().chain(add) {
+        let key = alias_key(alias);
+        if !removed.contains(&key) && seen.insert(key) {
+            next.push(alias.clone());
+        }
+    }
+    (next != current).then_some(next)
+}
+
+/// Makes a configuration read from CloudFront fit to send back. AWS accepts its own
+/// read-back, but fields that only describe the state (the deprecated `Certificate` /
+/// `CertificateSource`), legacy TTLs and forwarded values echoed next to a cache policy, and
+/// empty optional ids are refused or misread by some endpoints, so they are dropped.
+// The SDK marks the legacy fields deprecated; clearing them is the point.
+#[allow(deprecated)]
+pub fn prepare_for_update(config: &mut DistributionConfig) {
+    fn empty_to_none(value: &mut Option<String>) {
+        if value.as_deref().is_some_and(str::is_empty) {
+            *value = None;
+        }
+    }
+    macro_rules! behavior {
+        ($b:expr) => {{
+            let b = $b;
+            empty_to_none(&mut b.cache_policy_id);
+            empty_to_none(&mut b.origin_request_policy_id);
+            empty_to_none(&mut b.response_headers_policy_id);
+            empty_to_none(&mut b.realtime_log_config_arn);
+            empty_to_none(&mut b.field_level_encryption_id);
+            // With a cache policy, AWS refuses ForwardedValues and the TTL fields.
+            if b.cache_policy_id.is_some() {
+                b.forwarded_values = None;
+                b.min_ttl = None;
+                b.default_ttl = None;
+                b.max_ttl = None;
+            }
+        }};
+    }
+    if let Some(b) = config.default_cache_behavior.as_mut() {
+        behavior!(b);
+    }
+    if let Some(items) = config
+        .cache_behaviors
+        .as_mut()
+        .and_then(|c| c.items.as_mut())
+    {
+        for b in items {
+            behavior!(b);
+        }
+    }
+    if let Some(vc) = config.viewer_certificate.as_mut() {
+        empty_to_none(&mut vc.acm_certificate_arn);
+        empty_to_none(&mut vc.iam_certificate_id);
+        vc.certificate = None;
+        vc.certificate_source = None;
+    }
+    if let Some(aliases) = config.aliases.as_mut() {
+        let items = aliases.items.take().unwrap_or_default();
+        aliases.quantity = i32::try_from(items.len()).unwrap_or(i32::MAX);
+        aliases.items = (!items.is_empty()).then_some(items);
+    }
+    empty_to_none(&mut config.web_acl_id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudfront::types::{
+        CertificateSource, CookiePreference, DefaultCacheBehavior, ForwardedValues, ItemSelection,
+        ViewerCertificate, ViewerProtocolPolicy,
+    };
+
+    fn names(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn alias_changes() {
+        type Case = (
+            &'static [&'static str],
+            &'static [&'static str],
+            &'static [&'static str],
+            Option<&'static [&'static str]>,
+        );
+        // (current, add, remove, wanted aliases or None for "nothing to send")
+        let cases: &[Case] = &[
+            (&[], &["a.test"], &[], Some(&["a.test"])),
+            (&["a.test"], &["b.test"], &[], Some(&["a.test", "b.test"])),
+            (&["a.test"], &["a.test"], &[], None),
+            (&["a.test"], &["A.Test."], &[], None),
+            (&["a.test"], &[], &["b.test"], None),
+            (&["a.test", "b.test"], &[], &["A.test"], Some(&["b.test"])),
+            (
+                &["a.test"],
+                &["b.test", "b.test"],
+                &[],
+                Some(&["a.test", "b.test"]),
+            ),
+            (&["a.test"], &["c.test"], &["a.test"], Some(&["c.test"])),
+            (&["a.test"], &["b.test"], &["b.test"], None),
+            (&[], &[], &[], None),
+        ];
+        for (current, add, remove, want) in cases {
+            let got = apply_alias_change(&names(current), &names(add), &names(remove));
+            assert_eq!(
+                got,
+                want.map(names),
+                "current {current:?} add {add:?} remove {remove:?}"
+            );
+        }
+    }
+
+    #[allow(deprecated)]
+    fn read_back() -> DistributionConfig {
+        let behavior = DefaultCacheBehavior::builder()
+            .target_origin_id("alb")
+            .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+            .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+            .origin_request_policy_id("")
+            .forwarded_values(
+                ForwardedValues::builder()
+                    .query_string(false)
+                    .cookies(
+                        CookiePreference::builder()
+                            .forward(ItemSelection::None)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .min_ttl(0)
+            .default_ttl(86400)
+            .max_ttl(31536000)
+            .build()
+            .unwrap();
+        DistributionConfig::builder()
+            .caller_reference("ref")
+            .comment("pool")
+            .enabled(true)
+            .default_cache_behavior(behavior)
+            .aliases(
+                Aliases::builder()
+                    .quantity(0)
+                    .set_items(Some(vec![]))
+                    .build()
+                    .unwrap(),
+            )
+            .viewer_certificate(
+                ViewerCertificate::builder()
+                    .acm_certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+                    .iam_certificate_id("")
+                    .certificate("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+                    .certificate_source(CertificateSource::Acm)
+                    .build(),
+            )
+            .web_acl_id("")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn read_back_is_trimmed_to_what_aws_accepts() {
+        let mut config = read_back();
+        prepare_for_update(&mut config);
+        let behavior = config.default_cache_behavior.as_ref().unwrap();
+        assert_eq!(
+            behavior.cache_policy_id.as_deref(),
+            Some("658327ea-f89d-4fab-a63d-7e88639e58f6")
+        );
+        assert!(behavior.forwarded_values.is_none());
+        assert!(
+            behavior.min_ttl.is_none()
+                && behavior.default_ttl.is_none()
+                && behavior.max_ttl.is_none()
+        );
+        assert!(behavior.origin_request_policy_id.is_none());
+        let vc = config.viewer_certificate.as_ref().unwrap();
+        assert!(vc.certificate.is_none() && vc.certificate_source.is_none());
+        assert!(vc.iam_certificate_id.is_none());
+        assert!(vc.acm_certificate_arn.is_some());
+        assert_eq!(config.aliases.as_ref().unwrap().items, None);
+        assert!(config.web_acl_id.is_none());
+        assert_eq!(config.caller_reference, "ref");
+        assert!(config.enabled);
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn legacy_behaviors_keep_their_forwarded_values() {
+        let mut config = read_back();
+        let behavior = config.default_cache_behavior.as_mut().unwrap();
+        behavior.cache_policy_id = None;
+        prepare_for_update(&mut config);
+        let behavior = config.default_cache_behavior.as_ref().unwrap();
+        assert!(behavior.forwarded_values.is_some());
+        assert_eq!(behavior.default_ttl, Some(86400));
+    }
+}

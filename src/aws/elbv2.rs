@@ -1,0 +1,700 @@
+//! Elastic Load Balancing v2: the shared listener of the edge's ALB and one rule per tenant
+//! (a host-header condition forwarding to the shared target group, tagged as ours).
+//!
+//! [`Elbv2Api`] is the thin wrapper, one method per API operation; [`Elbv2`] holds the
+//! finders and mutations. Priorities are unique per listener, so creating a rule picks the
+//! lowest free one from a fresh listing and, when another writer takes it first
+//! (`PriorityInUse`), lists again and takes the next.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, HostHeaderConditionConfig, Listener, LoadBalancer, Rule, RuleCondition,
+    RulePriorityPair, Tag, TagDescription, TargetGroup,
+};
+
+use super::error::{AwsError, ErrorKind};
+use super::retry::conflict_pause;
+use super::wait::WaitSettings;
+use super::{found, missing};
+
+/// Lowest priority a listener rule may have.
+pub const MIN_RULE_PRIORITY: i32 = 1;
+/// Highest priority a listener rule may have.
+pub const MAX_RULE_PRIORITY: i32 = 50_000;
+/// Attempts at creating a rule on a freshly chosen priority before `PriorityInUse` is
+/// reported. Each lost attempt means another writer created a rule meanwhile.
+pub const PRIORITY_CONFLICT_MAX_ATTEMPTS: u32 = 10;
+/// `PageSize` of DescribeRules (AWS's maximum).
+pub const RULES_PAGE_SIZE: i32 = 400;
+/// Most ARNs DescribeTags accepts in one call.
+pub const TAGS_PER_DESCRIBE: usize = 20;
+/// Tag that marks a listener rule as created by this provider.
+pub const MANAGED_BY_TAG_KEY: &str = "gateway:managed-by";
+/// Value of [`MANAGED_BY_TAG_KEY`].
+pub const MANAGED_BY_TAG_VALUE: &str = "terraform-provider-gateway";
+/// The condition field of a host-name rule.
+const HOST_HEADER: &str = "host-header";
+
+/// Which rules DescribeRules reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleSelector {
+    /// Every rule of a listener, paged.
+    Listener(String),
+    /// These rules; `RuleNotFound` when one is missing.
+    Arns(Vec<String>),
+}
+
+/// One page of DescribeRules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePage {
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// Marker of the next page.
+    pub next_marker: Option<String>,
+}
+
+/// One method per ELBv2 API operation the provider uses.
+#[async_trait]
+pub trait Elbv2Api: Send + Sync {
+    /// DescribeListeners by ARN.
+    async fn describe_listeners(&self, arns: Vec<String>) -> Result<Vec<Listener>, AwsError>;
+    /// DescribeLoadBalancers by ARN.
+    async fn describe_load_balancers(
+        &self,
+        arns: Vec<String>,
+    ) -> Result<Vec<LoadBalancer>, AwsError>;
+    /// DescribeTargetGroups by ARN.
+    async fn describe_target_groups(&self, arns: Vec<String>)
+        -> Result<Vec<TargetGroup>, AwsError>;
+    /// DescribeRules, one page.
+    async fn describe_rules(
+        &self,
+        selector: RuleSelector,
+        marker: Option<String>,
+        page_size: i32,
+    ) -> Result<RulePage, AwsError>;
+    /// DescribeTags (at most [`TAGS_PER_DESCRIBE`] ARNs).
+    async fn describe_tags(&self, arns: Vec<String>) -> Result<Vec<TagDescription>, AwsError>;
+    /// CreateRule.
+    async fn create_rule(
+        &self,
+        listener_arn: &str,
+        priority: i32,
+        conditions: Vec<RuleCondition>,
+        actions: Vec<Action>,
+        tags: Vec<Tag>,
+    ) -> Result<Rule, AwsError>;
+    /// ModifyRule.
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: Vec<RuleCondition>,
+        actions: Vec<Action>,
+    ) -> Result<Rule, AwsError>;
+    /// DeleteRule.
+    async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError>;
+    /// SetRulePriorities.
+    async fn set_rule_priorities(
+        &self,
+        pairs: Vec<RulePriorityPair>,
+    ) -> Result<Vec<Rule>, AwsError>;
+    /// AddTags.
+    async fn add_tags(&self, arns: Vec<String>, tags: Vec<Tag>) -> Result<(), AwsError>;
+    /// RemoveTags.
+    async fn remove_tags(&self, arns: Vec<String>, keys: Vec<String>) -> Result<(), AwsError>;
+}
+
+#[async_trait]
+impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
+    async fn describe_listeners(&self, arns: Vec<String>) -> Result<Vec<Listener>, AwsError> {
+        let subject = arns.join(", ");
+        let out = self
+            .describe_listeners()
+            .set_listener_arns(Some(arns))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeListeners", e).with_subject(subject))?;
+        Ok(out.listeners.unwrap_or_default())
+    }
+
+    async fn describe_load_balancers(
+        &self,
+        arns: Vec<String>,
+    ) -> Result<Vec<LoadBalancer>, AwsError> {
+        let subject = arns.join(", ");
+        let out = self
+            .describe_load_balancers()
+            .set_load_balancer_arns(Some(arns))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeLoadBalancers", e).with_subject(subject))?;
+        Ok(out.load_balancers.unwrap_or_default())
+    }
+
+    async fn describe_target_groups(
+        &self,
+        arns: Vec<String>,
+    ) -> Result<Vec<TargetGroup>, AwsError> {
+        let subject = arns.join(", ");
+        let out = self
+            .describe_target_groups()
+            .set_target_group_arns(Some(arns))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeTargetGroups", e).with_subject(subject))?;
+        Ok(out.target_groups.unwrap_or_default())
+    }
+
+    async fn describe_rules(
+        &self,
+        selector: RuleSelector,
+        marker: Option<String>,
+        page_size: i32,
+    ) -> Result<RulePage, AwsError> {
+        let request = self
+            .describe_rules()
+            .set_marker(marker)
+            .page_size(page_size);
+        let (request, subject) = match selector {
+            RuleSelector::Listener(arn) => (request.listener_arn(&arn), arn),
+            RuleSelector::Arns(arns) => {
+                let subject = arns.join(", ");
+                (request.set_rule_arns(Some(arns)), subject)
+            }
+        };
+        let out = request
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeRules", e).with_subject(subject))?;
+        Ok(RulePage {
+            rules: out.rules.unwrap_or_default(),
+            next_marker: out.next_marker.filter(|m| !m.is_empty()),
+        })
+    }
+
+    async fn describe_tags(&self, arns: Vec<String>) -> Result<Vec<TagDescription>, AwsError> {
+        let out = self
+            .describe_tags()
+            .set_resource_arns(Some(arns))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeTags", e))?;
+        Ok(out.tag_descriptions.unwrap_or_default())
+    }
+
+    async fn create_rule(
+        &self,
+        listener_arn: &str,
+        priority: i32,
+        conditions: Vec<RuleCondition>,
+        actions: Vec<Action>,
+        tags: Vec<Tag>,
+    ) -> Result<Rule, AwsError> {
+        const OP: &str = "CreateRule";
+        self.create_rule()
+            .listener_arn(listener_arn)
+            .priority(priority)
+            .set_conditions(Some(conditions))
+            .set_actions(Some(actions))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk(OP, e)
+                    .with_subject(format!("{listener_arn} priority {priority}"))
+            })?
+            .rules
+            .and_then(|rules| rules.into_iter().next())
+            .ok_or_else(|| missing(OP, "Rules"))
+    }
+
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: Vec<RuleCondition>,
+        actions: Vec<Action>,
+    ) -> Result<Rule, AwsError> {
+        const OP: &str = "ModifyRule";
+        self.modify_rule()
+            .rule_arn(rule_arn)
+            .set_conditions(Some(conditions))
+            .set_actions(Some(actions))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(rule_arn))?
+            .rules
+            .and_then(|rules| rules.into_iter().next())
+            .ok_or_else(|| missing(OP, "Rules"))
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
+        self.delete_rule()
+            .rule_arn(rule_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteRule", e).with_subject(rule_arn))?;
+        Ok(())
+    }
+
+    async fn set_rule_priorities(
+        &self,
+        pairs: Vec<RulePriorityPair>,
+    ) -> Result<Vec<Rule>, AwsError> {
+        let out = self
+            .set_rule_priorities()
+            .set_rule_priorities(Some(pairs))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("SetRulePriorities", e))?;
+        Ok(out.rules.unwrap_or_default())
+    }
+
+    async fn add_tags(&self, arns: Vec<String>, tags: Vec<Tag>) -> Result<(), AwsError> {
+        let subject = arns.join(", ");
+        self.add_tags()
+            .set_resource_arns(Some(arns))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("AddTags", e).with_subject(subject))?;
+        Ok(())
+    }
+
+    async fn remove_tags(&self, arns: Vec<String>, keys: Vec<String>) -> Result<(), AwsError> {
+        let subject = arns.join(", ");
+        self.remove_tags()
+            .set_resource_arns(Some(arns))
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("RemoveTags", e).with_subject(subject))?;
+        Ok(())
+    }
+}
+
+/// A listener rule with its tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerRule {
+    /// The rule as DescribeRules answers it.
+    pub rule: Rule,
+    /// Its tags (empty for a listener's default rule).
+    pub tags: BTreeMap<String, String>,
+}
+
+impl ListenerRule {
+    /// The rule's ARN.
+    pub fn arn(&self) -> &str {
+        self.rule.rule_arn.as_deref().unwrap_or_default()
+    }
+
+    /// The rule's priority; `None` for the listener's default rule.
+    pub fn priority(&self) -> Option<i32> {
+        rule_priority(&self.rule)
+    }
+
+    /// The host names of its host-header condition.
+    pub fn hosts(&self) -> Vec<String> {
+        rule_hosts(&self.rule)
+    }
+
+    /// True when this provider created the rule ([`MANAGED_BY_TAG_KEY`]).
+    pub fn is_managed(&self) -> bool {
+        self.tags.get(MANAGED_BY_TAG_KEY).map(String::as_str) == Some(MANAGED_BY_TAG_VALUE)
+    }
+}
+
+/// A rule to create: requests for any of `hosts` go to `target_group_arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRule {
+    /// The listener.
+    pub listener_arn: String,
+    /// Host-header values (AWS allows five condition values per rule).
+    pub hosts: Vec<String>,
+    /// The target group requests are forwarded to.
+    pub target_group_arn: String,
+    /// Tags besides [`MANAGED_BY_TAG_KEY`], which is always added.
+    pub tags: BTreeMap<String, String>,
+    /// A priority to use as is; `None` picks the lowest free one.
+    pub priority: Option<i32>,
+}
+
+/// ELBv2 finders and mutations.
+#[derive(Clone)]
+pub struct Elbv2 {
+    api: Arc<dyn Elbv2Api>,
+    waits: WaitSettings,
+}
+
+impl std::fmt::Debug for Elbv2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Elbv2")
+            .field("waits", &self.waits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Elbv2 {
+    /// ELBv2 operations over `api`, pausing as `waits` says between conflict retries.
+    pub fn new(api: Arc<dyn Elbv2Api>, waits: WaitSettings) -> Self {
+        Self { api, waits }
+    }
+
+    /// The wrapped API, for operations without a helper here.
+    pub fn api(&self) -> &dyn Elbv2Api {
+        self.api.as_ref()
+    }
+
+    /// The listener, or `None` when it does not exist.
+    pub async fn find_listener_by_arn(&self, arn: &str) -> Result<Option<Listener>, AwsError> {
+        let listeners = found(self.api.describe_listeners(vec![arn.to_string()]).await)?;
+        Ok(listeners.and_then(|l| l.into_iter().next()))
+    }
+
+    /// The load balancer, or `None` when it does not exist.
+    pub async fn find_load_balancer_by_arn(
+        &self,
+        arn: &str,
+    ) -> Result<Option<LoadBalancer>, AwsError> {
+        let lbs = found(
+            self.api
+                .describe_load_balancers(vec![arn.to_string()])
+                .await,
+        )?;
+        Ok(lbs.and_then(|l| l.into_iter().next()))
+    }
+
+    /// The target group, or `None` when it does not exist.
+    pub async fn find_target_group_by_arn(
+        &self,
+        arn: &str,
+    ) -> Result<Option<TargetGroup>, AwsError> {
+        let groups = found(self.api.describe_target_groups(vec![arn.to_string()]).await)?;
+        Ok(groups.and_then(|g| g.into_iter().next()))
+    }
+
+    /// The rule with its tags, or `None` when it does not exist.
+    pub async fn find_rule_by_arn(&self, arn: &str) -> Result<Option<ListenerRule>, AwsError> {
+        let page = found(
+            self.api
+                .describe_rules(
+                    RuleSelector::Arns(vec![arn.to_string()]),
+                    None,
+                    RULES_PAGE_SIZE,
+                )
+                .await,
+        )?;
+        let Some(rule) = page.and_then(|p| p.rules.into_iter().next()) else {
+            return Ok(None);
+        };
+        Ok(self.with_tags(vec![rule]).await?.into_iter().next())
+    }
+
+    /// Every rule of the listener, the default rule included, with their tags (DescribeTags
+    /// for [`TAGS_PER_DESCRIBE`] rules at a time).
+    pub async fn list_rules(&self, listener_arn: &str) -> Result<Vec<ListenerRule>, AwsError> {
+        let rules = self.describe_listener_rules(listener_arn).await?;
+        self.with_tags(rules).await
+    }
+
+    async fn describe_listener_rules(&self, listener_arn: &str) -> Result<Vec<Rule>, AwsError> {
+        let mut rules = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .api
+                .describe_rules(
+                    RuleSelector::Listener(listener_arn.to_string()),
+                    marker,
+                    RULES_PAGE_SIZE,
+                )
+                .await?;
+            rules.extend(page.rules);
+            match page.next_marker {
+                Some(next) => marker = Some(next),
+                None => return Ok(rules),
+            }
+        }
+    }
+
+    async fn with_tags(&self, rules: Vec<Rule>) -> Result<Vec<ListenerRule>, AwsError> {
+        let arns: Vec<String> = rules
+            .iter()
+            .filter(|r| !r.is_default.unwrap_or(false))
+            .filter_map(|r| r.rule_arn.clone())
+            .collect();
+        let mut tags_by_arn: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for chunk in arns.chunks(TAGS_PER_DESCRIBE) {
+            for description in self.api.describe_tags(chunk.to_vec()).await? {
+                let Some(arn) = description.resource_arn else {
+                    continue;
+                };
+                tags_by_arn.insert(arn, from_tags(description.tags.unwrap_or_default()));
+            }
+        }
+        Ok(rules
+            .into_iter()
+            .map(|rule| {
+                let tags = rule
+                    .rule_arn
+                    .as_ref()
+                    .and_then(|arn| tags_by_arn.remove(arn))
+                    .unwrap_or_default();
+                ListenerRule { rule, tags }
+            })
+            .collect())
+    }
+
+    /// Creates a host-header rule forwarding to the target group, tagged with
+    /// [`MANAGED_BY_TAG_KEY`]. Without a pinned priority it takes the lowest free one from a
+    /// fresh listing; when another writer takes that priority first (`PriorityInUse`) it
+    /// lists again and retries, at most [`PRIORITY_CONFLICT_MAX_ATTEMPTS`] times. A pinned
+    /// priority already in use fails at once with [`ErrorKind::Conflict`]; a load balancer
+    /// at its rule quota fails with [`ErrorKind::Quota`] (`TooManyRules`).
+    pub async fn create_rule_with_free_priority(
+        &self,
+        spec: &HostRule,
+    ) -> Result<ListenerRule, AwsError> {
+        let (conditions, actions) = host_rule_parts(&spec.hosts, &spec.target_group_arn);
+        let mut tags = spec.tags.clone();
+        tags.insert(
+            MANAGED_BY_TAG_KEY.to_string(),
+            MANAGED_BY_TAG_VALUE.to_string(),
+        );
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let priority = match spec.priority {
+                Some(pinned) => pinned,
+                None => {
+                    let rules = self.describe_listener_rules(&spec.listener_arn).await?;
+                    lowest_free_priority(rules.iter().filter_map(rule_priority)).ok_or_else(|| {
+                        AwsError::new(
+                            "CreateRule",
+                            ErrorKind::Quota,
+                            format!(
+                                "every priority from {MIN_RULE_PRIORITY} to {MAX_RULE_PRIORITY} is taken"
+                            ),
+                        )
+                        .with_subject(spec.listener_arn.clone())
+                    })?
+                }
+            };
+            let created = self
+                .api
+                .create_rule(
+                    &spec.listener_arn,
+                    priority,
+                    conditions.clone(),
+                    actions.clone(),
+                    to_tags(&tags),
+                )
+                .await;
+            match created {
+                Ok(rule) => return Ok(ListenerRule { rule, tags }),
+                Err(err)
+                    if err.has_code("PriorityInUse")
+                        && spec.priority.is_none()
+                        && attempt < PRIORITY_CONFLICT_MAX_ATTEMPTS =>
+                {
+                    tracing::debug!(listener = %spec.listener_arn, priority, attempt, "priority taken meanwhile, listing the rules again");
+                    conflict_pause(attempt, &self.waits).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Replaces a rule's hosts and target group.
+    pub async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        hosts: &[String],
+        target_group_arn: &str,
+    ) -> Result<Rule, AwsError> {
+        let (conditions, actions) = host_rule_parts(hosts, target_group_arn);
+        self.api.modify_rule(rule_arn, conditions, actions).await
+    }
+
+    /// Moves rules to new priorities in one call (AWS applies them together, so two rules
+    /// may swap).
+    pub async fn set_rule_priorities(
+        &self,
+        priorities: &[(String, i32)],
+    ) -> Result<Vec<Rule>, AwsError> {
+        let pairs = priorities
+            .iter()
+            .map(|(arn, priority)| {
+                RulePriorityPair::builder()
+                    .rule_arn(arn)
+                    .priority(*priority)
+                    .build()
+            })
+            .collect();
+        self.api.set_rule_priorities(pairs).await
+    }
+
+    /// Deletes a rule; a rule already gone (`RuleNotFound`) is success.
+    pub async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
+        match self.api.delete_rule(rule_arn).await {
+            Err(err) if err.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Adds or overwrites tags on a rule, listener, load balancer or target group.
+    pub async fn tag_resource(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.api
+            .add_tags(vec![arn.to_string()], to_tags(tags))
+            .await
+    }
+
+    /// Removes tags by key.
+    pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.api
+            .remove_tags(vec![arn.to_string()], keys.to_vec())
+            .await
+    }
+}
+
+/// The lowest priority in 1..=50000 not in `used`, or `None` when all are taken.
+pub fn lowest_free_priority(used: impl IntoIterator<Item = i32>) -> Option<i32> {
+    let used: std::collections::BTreeSet<i32> = used.into_iter().collect();
+    (MIN_RULE_PRIORITY..=MAX_RULE_PRIORITY).find(|p| !used.contains(p))
+}
+
+/// A rule's numeric priority; `None` for the default rule (priority `default`).
+pub fn rule_priority(rule: &Rule) -> Option<i32> {
+    rule.priority.as_deref().and_then(|p| p.parse().ok())
+}
+
+/// The values of a rule's host-header condition (in either of the shapes AWS answers).
+pub fn rule_hosts(rule: &Rule) -> Vec<String> {
+    rule.conditions
+        .iter()
+        .flatten()
+        .filter(|c| c.field.as_deref() == Some(HOST_HEADER))
+        .flat_map(|c| {
+            c.host_header_config
+                .as_ref()
+                .and_then(|h| h.values.clone())
+                .or_else(|| c.values.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The condition and action of a host rule: requests for any of `hosts` are forwarded to
+/// `target_group_arn`.
+pub fn host_rule_parts(
+    hosts: &[String],
+    target_group_arn: &str,
+) -> (Vec<RuleCondition>, Vec<Action>) {
+    let condition = RuleCondition::builder()
+        .field(HOST_HEADER)
+        .host_header_config(
+            HostHeaderConditionConfig::builder()
+                .set_values(Some(hosts.to_vec()))
+                .build(),
+        )
+        .build();
+    let action = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(target_group_arn)
+        .build();
+    (vec![condition], vec![action])
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn from_tags(tags: Vec<Tag>) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lowest_free_priority_is_chosen() {
+        let cases: &[(&[i32], Option<i32>)] = &[
+            (&[], Some(1)),
+            (&[1], Some(2)),
+            (&[2, 3], Some(1)),
+            (&[1, 2, 3, 5], Some(4)),
+            (&[3, 1, 2], Some(4)),
+            (&[10, 20], Some(1)),
+        ];
+        for (used, want) in cases {
+            assert_eq!(
+                lowest_free_priority(used.iter().copied()),
+                *want,
+                "{used:?}"
+            );
+        }
+        assert_eq!(
+            lowest_free_priority(MIN_RULE_PRIORITY..=MAX_RULE_PRIORITY),
+            None
+        );
+        assert_eq!(
+            lowest_free_priority((1..=MAX_RULE_PRIORITY).filter(|p| *p != 49_999)),
+            Some(49_999)
+        );
+    }
+
+    #[test]
+    fn priorities_and_hosts_are_read_from_rules() {
+        let (conditions, actions) = host_rule_parts(&["a.example.com".into()], "arn:tg");
+        let rule = Rule::builder()
+            .priority("7")
+            .set_conditions(Some(conditions))
+            .set_actions(Some(actions))
+            .build();
+        assert_eq!(rule_priority(&rule), Some(7));
+        assert_eq!(rule_hosts(&rule), vec!["a.example.com".to_string()]);
+        let default = Rule::builder().priority("default").is_default(true).build();
+        assert_eq!(rule_priority(&default), None);
+        let legacy = Rule::builder()
+            .conditions(
+                RuleCondition::builder()
+                    .field("host-header")
+                    .values("b.example.com")
+                    .build(),
+            )
+            .build();
+        assert_eq!(rule_hosts(&legacy), vec!["b.example.com".to_string()]);
+        let action = &rule.actions.as_ref().unwrap()[0];
+        assert_eq!(action.r#type, Some(ActionTypeEnum::Forward));
+        assert_eq!(action.target_group_arn.as_deref(), Some("arn:tg"));
+    }
+
+    #[test]
+    fn managed_rules_are_recognised_by_their_tag() {
+        let mut rule = ListenerRule {
+            rule: Rule::builder().build(),
+            tags: BTreeMap::new(),
+        };
+        assert!(!rule.is_managed());
+        rule.tags
+            .insert(MANAGED_BY_TAG_KEY.into(), MANAGED_BY_TAG_VALUE.into());
+        assert!(rule.is_managed());
+    }
+}

@@ -1,0 +1,44 @@
+//! The AWS layer: clients built from the provider configuration, and one module per service
+//! with its finders, mutations and waiters.
+//!
+//! - [`clients`]: [`AwsClients::connect`] — region, credentials (profile, shared files,
+//!   assumed role), endpoints and retries from the provider block.
+//! - [`cloudfront`], [`route53`], [`elbv2`]: a trait per service with one method per API
+//!   operation (implemented by the SDK client, or by a fake in tests), and the operations the
+//!   resources use on top of it. Finders return `Ok(None)` for objects that do not exist.
+//! - [`error`]: [`AwsError`], which every call returns, classified by [`ErrorKind`].
+//! - [`retry`] and [`wait`]: the SDK retry settings, the pause after a conflict, and the
+//!   waiters' polling.
+
+pub mod clients;
+pub mod cloudfront;
+pub mod elbv2;
+pub mod error;
+pub mod retry;
+pub mod route53;
+pub mod wait;
+
+pub use clients::{AwsClients, CallerIdentity, ClientOptions};
+pub use cloudfront::CloudFront;
+pub use elbv2::Elbv2;
+pub use error::{AwsError, ErrorKind};
+pub use route53::Route53;
+pub use wait::WaitSettings;
+
+/// A finder's answer: "not found" becomes `None`, other errors stay errors.
+pub(crate) fn found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// An answer that lacks a field the API always sends.
+pub(crate) fn missing(operation: &str, field: &str) -> AwsError {
+    AwsError::new(
+        operation,
+        ErrorKind::Other,
+        format!("AWS answered without {field}"),
+    )
+}
