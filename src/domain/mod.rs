@@ -1,4 +1,6 @@
-//! Pure rules of the domain: naming, and (with the lifecycle) allocation of aliases and rule
-//! priorities. Nothing here performs I/O.
+//! Pure rules of the domain: naming, and allocation of aliases and rule priorities. Nothing here
+//! performs I/O.
 
+pub mod allocation;
+pub mod edge;
 pub mod naming;

@@ -1,0 +1,231 @@
+//! What an edge records about itself in AWS, so that a tenant in another Terraform state can join
+//! it knowing only its id: the pool's distributions carry a recognizable comment, and tags with
+//! the settings tenants need. Pure encoding and decoding.
+
+use std::collections::BTreeMap;
+
+/// Tag keys the provider owns; user tags may not use this prefix.
+pub const TAG_PREFIX: &str = "gateway:";
+pub const TAG_EDGE: &str = "gateway:edge";
+pub const TAG_SLOT: &str = "gateway:slot";
+pub const TAG_GENERATION: &str = "gateway:generation";
+pub const TAG_DOMAIN: &str = "gateway:domain";
+pub const TAG_ZONE: &str = "gateway:hosted-zone-id";
+pub const TAG_LISTENER: &str = "gateway:listener-arn";
+pub const TAG_TARGET_GROUP: &str = "gateway:target-group-arn";
+pub const TAG_MAX_ALIASES: &str = "gateway:max-aliases";
+pub const TAG_MAX_DISTRIBUTIONS: &str = "gateway:max-distributions";
+pub const TAG_MAX_RULES: &str = "gateway:max-listener-rules";
+pub const TAG_WAIT: &str = "gateway:wait-for-deployment";
+pub const TAG_IPV6: &str = "gateway:ipv6";
+/// On listener rules: the tenant a rule belongs to.
+pub const TAG_TENANT: &str = "gateway:tenant";
+
+const COMMENT_PREFIX: &str = "gateway edge ";
+
+/// The settings of an edge that tenants need, as stored in the pool's tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeRecord {
+    pub name: String,
+    /// Distinguishes this edge from an earlier one of the same name (caller references must
+    /// not collide with a deleted pool's).
+    pub generation: String,
+    pub domain: String,
+    pub hosted_zone_id: String,
+    pub listener_arn: String,
+    pub target_group_arn: String,
+    pub max_aliases_per_distribution: usize,
+    pub max_distributions: usize,
+    pub max_listener_rules: usize,
+    pub wait_for_deployment: bool,
+    pub ipv6_enabled: bool,
+}
+
+impl EdgeRecord {
+    /// The tags a pool distribution in `slot` carries (before user tags are merged in).
+    pub fn tags(&self, slot: u32) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            tags.insert(k.to_string(), v);
+        };
+        put(TAG_EDGE, self.name.clone());
+        put(TAG_SLOT, slot.to_string());
+        put(TAG_GENERATION, self.generation.clone());
+        put(TAG_DOMAIN, self.domain.clone());
+        put(TAG_ZONE, self.hosted_zone_id.clone());
+        put(TAG_LISTENER, self.listener_arn.clone());
+        put(TAG_TARGET_GROUP, self.target_group_arn.clone());
+        put(
+            TAG_MAX_ALIASES,
+            self.max_aliases_per_distribution.to_string(),
+        );
+        put(TAG_MAX_DISTRIBUTIONS, self.max_distributions.to_string());
+        put(TAG_MAX_RULES, self.max_listener_rules.to_string());
+        put(TAG_WAIT, self.wait_for_deployment.to_string());
+        put(TAG_IPV6, self.ipv6_enabled.to_string());
+        tags
+    }
+
+    /// Reads the settings back from a pool distribution's tags.
+    pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Self, String> {
+        let get = |k: &str| {
+            tags.get(k)
+                .cloned()
+                .ok_or_else(|| format!("the distribution has no {k:?} tag"))
+        };
+        let number = |k: &str| -> Result<usize, String> {
+            get(k)?
+                .parse()
+                .map_err(|_| format!("the {k:?} tag is not a number"))
+        };
+        let flag = |k: &str| -> Result<bool, String> {
+            get(k)?
+                .parse()
+                .map_err(|_| format!("the {k:?} tag is not true or false"))
+        };
+        Ok(Self {
+            name: get(TAG_EDGE)?,
+            generation: get(TAG_GENERATION)?,
+            domain: get(TAG_DOMAIN)?,
+            hosted_zone_id: get(TAG_ZONE)?,
+            listener_arn: get(TAG_LISTENER)?,
+            target_group_arn: get(TAG_TARGET_GROUP)?,
+            max_aliases_per_distribution: number(TAG_MAX_ALIASES)?,
+            max_distributions: number(TAG_MAX_DISTRIBUTIONS)?,
+            max_listener_rules: number(TAG_MAX_RULES)?,
+            wait_for_deployment: flag(TAG_WAIT)?,
+            ipv6_enabled: flag(TAG_IPV6)?,
+        })
+    }
+
+    /// The caller reference of the distribution in `slot`: the same for every process that
+    /// grows this pool, so a second creation of one slot is refused by CloudFront instead of
+    /// duplicating it.
+    pub fn caller_reference(&self, slot: u32) -> String {
+        format!("gateway-{}-{}-slot-{slot}", self.name, self.generation)
+    }
+}
+
+/// The comment of a pool distribution; `ListDistributions` returns it, so the pool is found
+/// with one paged call.
+pub fn pool_comment(edge: &str, slot: u32) -> String {
+    format!("{COMMENT_PREFIX}{edge} slot {slot}")
+}
+
+/// The edge and slot a comment names, if it is a pool distribution's.
+pub fn parse_pool_comment(comment: &str) -> Option<(&str, u32)> {
+    let rest = comment.strip_prefix(COMMENT_PREFIX)?;
+    let (edge, slot) = rest.rsplit_once(" slot ")?;
+    if edge.is_empty() || edge.contains(' ') {
+        return None;
+    }
+    Some((edge, slot.parse().ok()?))
+}
+
+/// Cache policy and origin request policy names of an edge (unique per account).
+pub fn cache_policy_name(edge: &str) -> String {
+    format!("gateway-{edge}")
+}
+
+pub fn origin_request_policy_name(edge: &str) -> String {
+    format!("gateway-{edge}-origin")
+}
+
+/// The tenant id used in state and for import: `<edge_id>/<name>`.
+pub fn tenant_id(edge: &str, name: &str) -> String {
+    format!("{edge}/{name}")
+}
+
+/// Splits an import id into edge id and tenant name.
+pub fn parse_tenant_id(id: &str) -> Result<(&str, &str), String> {
+    match id.split_once('/') {
+        Some((edge, name)) if !edge.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((edge, name))
+        }
+        _ => Err(format!(
+            "{id:?} is not a tenant id; expected <edge_id>/<name>, such as gateway-prod/acme"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> EdgeRecord {
+        EdgeRecord {
+            name: "gateway-prod".into(),
+            generation: "1764290000".into(),
+            domain: "gateway.example.com".into(),
+            hosted_zone_id: "Z0123456789ABCDEFGHIJ".into(),
+            listener_arn:
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/1/2".into(),
+            target_group_arn:
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/app/3".into(),
+            max_aliases_per_distribution: 100,
+            max_distributions: 20,
+            max_listener_rules: 100,
+            wait_for_deployment: true,
+            ipv6_enabled: false,
+        }
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        let tags = record().tags(3);
+        assert_eq!(tags[TAG_SLOT], "3");
+        assert!(tags.keys().all(|k| k.starts_with(TAG_PREFIX)));
+        assert!(tags.values().all(|v| v.len() <= 256));
+        assert_eq!(EdgeRecord::from_tags(&tags).unwrap(), record());
+        let mut broken = tags.clone();
+        broken.insert(TAG_MAX_ALIASES.into(), "many".into());
+        assert!(EdgeRecord::from_tags(&broken)
+            .unwrap_err()
+            .contains("not a number"));
+        broken.remove(TAG_DOMAIN);
+        assert!(EdgeRecord::from_tags(&broken).is_err());
+    }
+
+    #[test]
+    fn comments() {
+        assert_eq!(
+            pool_comment("gateway-prod", 2),
+            "gateway edge gateway-prod slot 2"
+        );
+        assert_eq!(
+            parse_pool_comment("gateway edge gateway-prod slot 2"),
+            Some(("gateway-prod", 2))
+        );
+        for other in [
+            "",
+            "gateway edge  slot 1",
+            "gateway edge a b slot 1",
+            "gateway edge a slot x",
+            "my site",
+        ] {
+            assert_eq!(parse_pool_comment(other), None, "{other}");
+        }
+        assert!(pool_comment(&"e".repeat(64), 499).len() <= 128);
+    }
+
+    #[test]
+    fn caller_references_differ_by_slot_and_generation() {
+        let a = record();
+        let mut b = record();
+        b.generation = "1764299999".into();
+        assert_ne!(a.caller_reference(0), a.caller_reference(1));
+        assert_ne!(a.caller_reference(0), b.caller_reference(0));
+    }
+
+    #[test]
+    fn tenant_ids() {
+        assert_eq!(tenant_id("gateway-prod", "acme"), "gateway-prod/acme");
+        assert_eq!(
+            parse_tenant_id("gateway-prod/acme").unwrap(),
+            ("gateway-prod", "acme")
+        );
+        for bad in ["acme", "/acme", "gateway-prod/", "a/b/c"] {
+            assert!(parse_tenant_id(bad).is_err(), "{bad}");
+        }
+    }
+}
