@@ -1,0 +1,235 @@
+//! Alias changes on a distribution, merged: every change requested while a read-modify-write of
+//! that distribution is under way goes into the next one, so ten tenants created together cost
+//! two ETag cycles, not ten. Other processes' writes are handled by the ETag retry below.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cloudfront::types::Aliases;
+use futures::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::normalize_host;
+use crate::aws::{AwsError, CloudFront, ErrorKind};
+
+/// One requested change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasChange {
+    /// Add the host, unless the distribution already holds `cap` aliases.
+    Add {
+        host: String,
+        cap: usize,
+    },
+    Remove {
+        host: String,
+    },
+}
+
+/// What became of a change.
+#[derive(Clone)]
+pub enum AliasOutcome {
+    /// The alias was added (or was already there).
+    Added { wait: Option<DeployWait> },
+    /// The alias was removed (or was already gone).
+    Removed { wait: Option<DeployWait> },
+    /// The distribution is full: allocate elsewhere.
+    NoRoom { holds: usize },
+}
+
+/// A wait for a distribution to deploy, shared by every tenant changed in the same update.
+pub type DeployWait = Shared<BoxFuture<'static, Result<(), String>>>;
+
+struct Request {
+    change: AliasChange,
+    reply: oneshot::Sender<Result<AliasOutcome, AwsError>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Mutex<Vec<Request>>,
+    running: tokio::sync::Mutex<()>,
+}
+
+/// Per-distribution queues of alias changes.
+#[derive(Default)]
+pub struct Batcher {
+    queues: Mutex<HashMap<String, Arc<Queue>>>,
+}
+
+/// How a batch should wait for deployment.
+#[derive(Clone)]
+pub struct WaitPolicy {
+    pub wait: bool,
+    pub timeout: Duration,
+    pub cancel: CancellationToken,
+}
+
+impl Batcher {
+    /// Submits a change of `distribution_id`'s aliases and returns once it is written (merged
+    /// with whatever else is queued for that distribution).
+    pub async fn submit(
+        &self,
+        cloudfront: &CloudFront,
+        distribution_id: &str,
+        change: AliasChange,
+        policy: &WaitPolicy,
+    ) -> Result<AliasOutcome, AwsError> {
+        let queue = {
+            let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+            queues
+                .entry(distribution_id.to_string())
+                .or_default()
+                .clone()
+        };
+        let (reply, answer) = oneshot::channel();
+        queue
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Request { change, reply });
+        {
+            // Whoever holds the lock writes everything queued so far; the others find their
+            // request already answered when their turn comes.
+            let _running = queue.running.lock().await;
+            let batch: Vec<Request> =
+                std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            if !batch.is_empty() {
+                run_batch(cloudfront, distribution_id, batch, policy).await;
+            }
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(AwsError::new(
+                "UpdateDistribution",
+                ErrorKind::Other,
+                "the alias change was dropped",
+            ))
+        })
+    }
+}
+
+async fn run_batch(cloudfront: &CloudFront, id: &str, batch: Vec<Request>, policy: &WaitPolicy) {
+    let changes: Vec<AliasChange> = batch.iter().map(|r| r.change.clone()).collect();
+    tracing::debug!(
+        distribution = id,
+        changes = changes.len(),
+        "writing alias changes"
+    );
+    match write(cloudfront, id, &changes, policy).await {
+        Ok(outcomes) => {
+            for (request, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = request.reply.send(Ok(outcome));
+            }
+        }
+        // One bad alias (taken elsewhere, or over AWS's quota) must not fail the others: write
+        // them one by one so each gets its own answer.
+        Err(err)
+            if batch.len() > 1 && matches!(err.kind(), ErrorKind::Conflict | ErrorKind::Quota) =>
+        {
+            for request in batch {
+                let result = write(
+                    cloudfront,
+                    id,
+                    std::slice::from_ref(&request.change),
+                    policy,
+                )
+                .await
+                .map(|mut outcomes| outcomes.remove(0));
+                let _ = request.reply.send(result);
+            }
+        }
+        Err(err) => {
+            for request in batch {
+                let _ = request.reply.send(Err(err.clone()));
+            }
+        }
+    }
+}
+
+/// One read-modify-write applying `changes` in order.
+async fn write(
+    cloudfront: &CloudFront,
+    id: &str,
+    changes: &[AliasChange],
+    policy: &WaitPolicy,
+) -> Result<Vec<AliasOutcome>, AwsError> {
+    let mut outcomes: Vec<Option<AliasOutcome>> = vec![None; changes.len()];
+    let result = cloudfront
+        .update_distribution_config(id, |config| {
+            let current: Vec<String> = config
+                .aliases
+                .as_ref()
+                .and_then(|a| a.items.clone())
+                .unwrap_or_default();
+            let mut next = current.clone();
+            for (i, change) in changes.iter().enumerate() {
+                outcomes[i] = Some(match change {
+                    AliasChange::Add { host, cap } => {
+                        if next.iter().any(|a| normalize_host(a) == *host) {
+                            AliasOutcome::Added { wait: None }
+                        } else if next.len() >= *cap {
+                            AliasOutcome::NoRoom { holds: next.len() }
+                        } else {
+                            next.push(host.clone());
+                            AliasOutcome::Added { wait: None }
+                        }
+                    }
+                    AliasChange::Remove { host } => {
+                        next.retain(|a| normalize_host(a) != *host);
+                        AliasOutcome::Removed { wait: None }
+                    }
+                });
+            }
+            if next == current {
+                return Ok(false);
+            }
+            config.aliases = Some(aliases(next)?);
+            Ok(true)
+        })
+        .await;
+    let update = match result {
+        Ok(update) => update,
+        // AWS's own quota may be below the edge's cap: the distribution is full.
+        Err(err) if err.kind() == ErrorKind::Quota && changes.len() == 1 => {
+            if let AliasChange::Add { .. } = &changes[0] {
+                return Ok(vec![AliasOutcome::NoRoom { holds: usize::MAX }]);
+            }
+            return Err(err);
+        }
+        Err(err) => return Err(err),
+    };
+    let wait = (update.changed && policy.wait).then(|| deploy_wait(cloudfront, id, policy));
+    Ok(outcomes
+        .into_iter()
+        .map(|o| match o.expect("every change has an outcome") {
+            AliasOutcome::Added { .. } => AliasOutcome::Added { wait: wait.clone() },
+            AliasOutcome::Removed { .. } => AliasOutcome::Removed { wait: wait.clone() },
+            full => full,
+        })
+        .collect())
+}
+
+fn deploy_wait(cloudfront: &CloudFront, id: &str, policy: &WaitPolicy) -> DeployWait {
+    let cloudfront = cloudfront.clone();
+    let id = id.to_string();
+    let policy = policy.clone();
+    async move {
+        cloudfront
+            .wait_distribution_deployed(&id, policy.timeout, &policy.cancel)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    .boxed()
+    .shared()
+}
+
+fn aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
+    let quantity = i32::try_from(items.len()).unwrap_or(i32::MAX);
+    Aliases::builder()
+        .quantity(quantity)
+        .set_items((!items.is_empty()).then_some(items))
+        .build()
+        .map_err(|e| AwsError::new("UpdateDistribution", ErrorKind::InvalidInput, e.to_string()))
+}
