@@ -12,6 +12,7 @@ pub mod plugin;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
+pub mod service;
 
 /// Code generated from `proto/` at build time.
 pub mod proto {

@@ -209,7 +209,13 @@ async fn provider_config_validates_and_configures() {
     assert!(got.iter().any(|d| d.contains("@region:")), "{got:?}");
     assert!(got.iter().any(|d| d.contains("@max_retries:")), "{got:?}");
 
-    let good = object(&ty, &[("region", Value::from("eu-west-1"))]);
+    let good = object(
+        &ty,
+        &[
+            ("region", Value::from("eu-west-1")),
+            ("skip_credentials_validation", Value::Bool(true)),
+        ],
+    );
     let resp = c
         .configure_provider(pb::configure_provider::Request {
             terraform_version: "1.15.5".into(),
@@ -254,13 +260,14 @@ async fn plan_fills_defaults_and_unknowns() {
         Some(&Value::from(100i64))
     );
     assert_eq!(planned.get("ipv6_enabled"), Some(&Value::Bool(true)));
-    assert_eq!(planned.get("id"), Some(&Value::Unknown));
+    // The id is the name, known before the edge exists.
+    assert_eq!(planned.get("id"), Some(&Value::from("gateway-prod")));
     assert_eq!(planned.get("distribution_ids"), Some(&Value::Unknown));
     assert_eq!(planned.get("web_acl_id"), Some(&Value::Null));
 }
 
 #[tokio::test]
-async fn apply_says_it_cannot_change_aws_yet() {
+async fn apply_without_configuration_is_a_diagnostic() {
     let mut c = in_process().await.client;
     let ty = tenant_type();
     let mut planned = tenant_config("acme");
@@ -272,6 +279,7 @@ async fn apply_says_it_cannot_change_aws_yet() {
             "distribution_id",
             "distribution_domain_name",
             "listener_rule_arn",
+            "dns_record_types",
         ] {
             fields.insert(name.into(), Value::Unknown);
         }
@@ -289,7 +297,7 @@ async fn apply_says_it_cannot_change_aws_yet() {
         .into_inner();
     let got = summaries(&resp.diagnostics);
     assert_eq!(got.len(), 1);
-    assert!(got[0].contains("create is not available"), "{got:?}");
+    assert!(got[0].starts_with("Provider not configured"), "{got:?}");
     assert_eq!(undv(&resp.new_state, &ty), Value::Null);
 }
 
@@ -305,6 +313,7 @@ async fn read_and_import_and_data_sources() {
             ("name", Value::from("acme")),
         ],
     );
+    // Unconfigured, a read fails and keeps the state as it was.
     let resp = c
         .read_resource(pb::read_resource::Request {
             type_name: "gateway_tenant".into(),
@@ -314,7 +323,7 @@ async fn read_and_import_and_data_sources() {
         .await
         .unwrap()
         .into_inner();
-    assert!(resp.diagnostics.is_empty());
+    assert!(summaries(&resp.diagnostics)[0].starts_with("Provider not configured"));
     assert_eq!(undv(&resp.new_state, &ty), state);
 
     let resp = c
@@ -326,8 +335,30 @@ async fn read_and_import_and_data_sources() {
         .await
         .unwrap()
         .into_inner();
-    assert!(resp.imported_resources.is_empty());
-    assert_eq!(resp.diagnostics.len(), 1);
+    assert!(
+        resp.diagnostics.is_empty(),
+        "{:?}",
+        summaries(&resp.diagnostics)
+    );
+    let imported = undv(&resp.imported_resources[0].state, &ty);
+    assert_eq!(imported.get("id"), Some(&Value::from("gateway-prod/acme")));
+    assert_eq!(imported.get("name"), Some(&Value::from("acme")));
+    for bad in ["acme", "gateway-prod/Acme", "a/b/c"] {
+        let resp = c
+            .import_resource_state(pb::import_resource_state::Request {
+                type_name: "gateway_tenant".into(),
+                id: bad.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.imported_resources.is_empty(), "{bad}");
+        assert!(
+            summaries(&resp.diagnostics)[0].starts_with("Invalid import id"),
+            "{bad}"
+        );
+    }
 
     let resp = c
         .validate_data_resource_config(pb::validate_data_resource_config::Request {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::terraform::{provider_block, Workspace, VERSIONS};
+use common::terraform::{emulated_provider_block, provider_block, Workspace, VERSIONS};
 
 const CERT: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666";
@@ -280,11 +280,12 @@ fn terraform_reads_the_schema() {
     }
 }
 
-#[test]
-fn the_function_computes_hosts_in_a_plan() {
+#[tokio::test]
+async fn the_function_computes_hosts_in_a_plan() {
+    let emulator = common::emulator::session().await;
     let config = format!(
         "{}{}{}",
-        provider_block(),
+        emulated_provider_block(&emulator.url),
         edge(&[]),
         r#"
 resource "gateway_tenant" "acme" {
@@ -298,7 +299,7 @@ output "acme_host" {
 }
 "#
     );
-    let ws = Workspace::new("1.15.5", &config);
+    let ws = Workspace::new("1.15.5", &config).with_emulator_env();
     let out = ws.run(&["plan", "-out=tfplan", "-input=false", "-no-color"]);
     assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
     assert!(
@@ -322,12 +323,31 @@ output "acme_host" {
         tenant["change"]["after"]["tags"]["host"],
         "acme.gateway.example.com"
     );
+    // The host is known at plan time, from the edge planned alongside.
+    assert_eq!(
+        tenant["change"]["after"]["host"],
+        "acme.gateway.example.com"
+    );
+    assert_eq!(tenant["change"]["after"]["edge_id"], "gateway-prod");
 }
 
-#[test]
-fn plans_show_defaults_and_apply_refuses_for_now() {
+#[tokio::test]
+async fn plans_show_defaults_and_known_hosts() {
+    let emulator = common::emulator::session().await;
     for version in VERSIONS {
-        let ws = Workspace::new(version, &valid_config());
+        let config = format!(
+            "{}{}{}",
+            emulated_provider_block(&emulator.url),
+            edge(&[]),
+            r#"
+resource "gateway_tenant" "partner" {
+  for_each = toset(["acme", "zeta", "kite"])
+  edge_id  = gateway_shared_edge.main.id
+  name     = each.key
+}
+"#
+        );
+        let ws = Workspace::new(version, &config).with_emulator_env();
         let plan = ws.run(&["plan", "-input=false", "-no-color"]);
         assert!(
             plan.success(),
@@ -346,24 +366,10 @@ fn plans_show_defaults_and_apply_refuses_for_now() {
             plan.stdout
         );
         assert!(plan.stdout.contains("180"), "{version}: {}", plan.stdout);
-
-        let apply = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         assert!(
-            !apply.success(),
-            "{version}: apply must fail until the lifecycle lands"
-        );
-        assert!(
-            apply
-                .stderr
-                .contains("create is not available in this release"),
+            plan.stdout.contains("kite.gateway.example.com"),
             "{version}: {}",
-            apply.stderr
-        );
-        let state =
-            std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap_or_default();
-        assert!(
-            !state.contains("gateway_shared_edge"),
-            "{version}: nothing is recorded: {state}"
+            plan.stdout
         );
     }
 }

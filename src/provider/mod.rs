@@ -8,21 +8,35 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::{AwsClients, ClientOptions};
 use crate::functions::TenantHost;
 use crate::protocol::resource::{DataSource, Function, ProviderData, ProviderDefinition, Resource};
 use crate::protocol::schema::Schema;
+use crate::protocol::validators::parse_duration;
 use crate::protocol::value::Value;
 use crate::protocol::Diagnostics;
 use crate::resources::{SharedEdgeResource, TenantResource};
+use crate::service::{Gateway, Settings};
 pub use config::ProviderConfig;
 
 /// The provider's local name: resources are `gateway_*`, functions `provider::gateway::*`.
 pub const PROVIDER_NAME: &str = "gateway";
 
-/// What every resource receives once the provider is configured.
-#[derive(Debug)]
-pub struct Configured {
-    pub config: ProviderConfig,
+/// Shortens every pause of the AWS layer (waiter polls, conflict and retry backoff), for
+/// emulators that deploy instantly. A duration such as `50ms`.
+pub const POLL_INTERVAL_ENV: &str = "GATEWAY_POLL_INTERVAL";
+
+/// The client options: AWS's defaults, or the pauses [`POLL_INTERVAL_ENV`] asks for.
+pub fn client_options(get_env: impl Fn(&str) -> Option<String>) -> ClientOptions {
+    let mut options = ClientOptions::default();
+    if let Some(interval) = get_env(POLL_INTERVAL_ENV).and_then(|v| parse_duration(&v).ok()) {
+        options.waits.distribution_poll = interval;
+        options.waits.change_poll = interval;
+        options.waits.conflict_backoff = options.waits.conflict_backoff.min(interval);
+        options.sdk_backoff.initial = options.sdk_backoff.initial.min(interval);
+        options.sdk_backoff.max = options.sdk_backoff.max.min(interval * 4);
+    }
+    options
 }
 
 #[derive(Default)]
@@ -47,18 +61,30 @@ impl ProviderDefinition for GatewayProvider {
     async fn configure(
         &self,
         config: &Value,
-        _cancel: &CancellationToken,
+        cancel: &CancellationToken,
         diags: &mut Diagnostics,
     ) -> Option<ProviderData> {
-        let resolved = ProviderConfig::resolve(config, |k| std::env::var(k).ok(), diags);
+        let env = |k: &str| std::env::var(k).ok();
+        let resolved = ProviderConfig::resolve(config, env, diags);
         if diags.has_errors() {
             return None;
         }
-        tracing::debug!(
-            region = resolved.region.as_deref().unwrap_or(""),
-            "provider configured"
-        );
-        Some(Arc::new(Configured { config: resolved }))
+        let options = client_options(env);
+        let aws = match AwsClients::connect_with(&resolved, &options, cancel).await {
+            Ok(aws) => aws,
+            Err(err) => {
+                diags.error(
+                    format!("configuring the gateway provider: {err}"),
+                    "The provider could not set up its AWS clients. Check the region, the credentials (environment, shared files, profile, assume_role) and the endpoints.",
+                );
+                return None;
+            }
+        };
+        tracing::debug!(region = aws.region(), "provider configured");
+        let settings = Settings {
+            default_tags: resolved.default_tags.clone(),
+        };
+        Some(Arc::new(Gateway::new(aws, settings)))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {

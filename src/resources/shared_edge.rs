@@ -4,13 +4,15 @@
 
 use async_trait::async_trait;
 
-use super::not_yet_available;
+use super::model;
+use crate::domain::edge::{EdgeRecord, TAG_PREFIX};
 use crate::domain::naming;
-use crate::protocol::resource::{Context, Resource, State};
+use crate::protocol::resource::{Context, PlanState, Resource, State};
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::validators::{IntBetween, MapOfStrings, OneOf, StringRule};
 use crate::protocol::value::{AttributePath, Value};
 use crate::protocol::Diagnostics;
+use crate::service::{EdgeIds, EdgeSpec, Gateway, DEFAULT_DEPLOY_TIMEOUT};
 
 pub const TYPE_NAME: &str = "gateway_shared_edge";
 
@@ -255,6 +257,121 @@ fn validate_ttls(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
+/// The edge as configured or stored.
+fn spec_from_value(value: &Value, generation: &str) -> EdgeSpec {
+    let int = |name: &str, default: i64| model::int(value, name).unwrap_or(default);
+    let name = model::string(value, "name").unwrap_or_default();
+    EdgeSpec {
+        record: EdgeRecord {
+            name,
+            generation: generation.to_string(),
+            domain: model::string(value, "domain").unwrap_or_default(),
+            hosted_zone_id: model::string(value, "hosted_zone_id")
+                .map(|z| z.trim_start_matches("/hostedzone/").to_string())
+                .unwrap_or_default(),
+            listener_arn: model::string(value, "alb_listener_arn").unwrap_or_default(),
+            target_group_arn: model::string(value, "target_group_arn").unwrap_or_default(),
+            max_aliases_per_distribution: int("max_aliases_per_distribution", DEFAULT_MAX_ALIASES)
+                as usize,
+            max_distributions: int("max_distributions", DEFAULT_MAX_DISTRIBUTIONS) as usize,
+            max_listener_rules: int("max_listener_rules", DEFAULT_MAX_LISTENER_RULES) as usize,
+            wait_for_deployment: model::boolean(value, "wait_for_deployment").unwrap_or(true),
+            ipv6_enabled: model::boolean(value, "ipv6_enabled").unwrap_or(true),
+        },
+        certificate_arn: model::string(value, "certificate_arn").unwrap_or_default(),
+        origin_domain_name: model::string(value, "origin_domain_name").unwrap_or_default(),
+        min_ttl: int("min_ttl", DEFAULT_MIN_TTL),
+        default_ttl: int("default_ttl", DEFAULT_DEFAULT_TTL),
+        max_ttl: int("max_ttl", DEFAULT_MAX_TTL),
+        compress: model::boolean(value, "compress").unwrap_or(true),
+        price_class: model::string(value, "price_class").unwrap_or_else(|| "PriceClass_All".into()),
+        web_acl_id: model::string(value, "web_acl_id"),
+        tags: model::string_map(value, "tags"),
+    }
+}
+
+fn ids_from_value(value: &Value) -> EdgeIds {
+    EdgeIds {
+        cache_policy_id: model::string(value, "cache_policy_id").unwrap_or_default(),
+        origin_request_policy_id: model::string(value, "origin_request_policy_id")
+            .unwrap_or_default(),
+        distribution_ids: model::string_list(value, "distribution_ids"),
+    }
+}
+
+/// The state of an edge: `spec` and `ids`, keeping from `base` what AWS does not record
+/// (timeouts, and whether `tags` was left out).
+fn to_value(spec: &EdgeSpec, ids: &EdgeIds, base: &Value) -> Value {
+    let r = &spec.record;
+    let tags_null = base.get("tags").is_none_or(Value::is_null);
+    Value::object([
+        ("id", Value::String(r.name.clone())),
+        ("name", Value::String(r.name.clone())),
+        ("domain", Value::String(r.domain.clone())),
+        ("hosted_zone_id", Value::String(r.hosted_zone_id.clone())),
+        (
+            "certificate_arn",
+            Value::String(spec.certificate_arn.clone()),
+        ),
+        ("alb_listener_arn", Value::String(r.listener_arn.clone())),
+        (
+            "target_group_arn",
+            Value::String(r.target_group_arn.clone()),
+        ),
+        (
+            "origin_domain_name",
+            Value::String(spec.origin_domain_name.clone()),
+        ),
+        (
+            "max_aliases_per_distribution",
+            Value::from(r.max_aliases_per_distribution as i64),
+        ),
+        ("max_distributions", Value::from(r.max_distributions as i64)),
+        (
+            "max_listener_rules",
+            Value::from(r.max_listener_rules as i64),
+        ),
+        ("min_ttl", Value::from(spec.min_ttl)),
+        ("default_ttl", Value::from(spec.default_ttl)),
+        ("max_ttl", Value::from(spec.max_ttl)),
+        ("compress", Value::Bool(spec.compress)),
+        ("price_class", Value::String(spec.price_class.clone())),
+        ("ipv6_enabled", Value::Bool(r.ipv6_enabled)),
+        ("web_acl_id", model::opt_string(spec.web_acl_id.clone())),
+        ("wait_for_deployment", Value::Bool(r.wait_for_deployment)),
+        ("tags", model::map_value(&spec.tags, tags_null)),
+        (
+            "cache_policy_id",
+            Value::String(ids.cache_policy_id.clone()),
+        ),
+        (
+            "origin_request_policy_id",
+            Value::String(ids.origin_request_policy_id.clone()),
+        ),
+        ("distribution_ids", model::list_value(&ids.distribution_ids)),
+        (
+            "timeouts",
+            base.get("timeouts").cloned().unwrap_or(Value::Null),
+        ),
+    ])
+}
+
+fn action(value: &Value, verb: &str) -> String {
+    format!(
+        "{verb} gateway shared edge {}",
+        model::string(value, "name").unwrap_or_default()
+    )
+}
+
+/// A new edge's generation: distinguishes its pool's caller references from those of an
+/// earlier edge of the same name.
+fn new_generation() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}", now.as_millis())
+}
+
 #[async_trait]
 impl Resource for SharedEdgeResource {
     fn type_name(&self) -> &'static str {
@@ -267,42 +384,144 @@ impl Resource for SharedEdgeResource {
 
     fn validate_config(&self, config: &Value, diags: &mut Diagnostics) {
         validate_ttls(config, diags);
+        if let Some(Value::Map(tags)) = config.get("tags") {
+            for key in tags.keys().filter(|k| k.starts_with(TAG_PREFIX)) {
+                diags.attribute_error(
+                    AttributePath::root().attribute("tags").key(key),
+                    "Reserved key",
+                    format!(
+                        "{key:?}: tag keys starting with {TAG_PREFIX:?} are the provider's own."
+                    ),
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, _diags: &mut Diagnostics) {
+        if plan.planned.is_null() {
+            return;
+        }
+        // The id is the name, known at plan time, so tenants planned with a new edge can be
+        // checked against it in the same plan.
+        if let Some(name) = model::string(&plan.planned, "name") {
+            model::set(&mut plan.planned, "id", Value::String(name));
+        }
+        if let Some(gateway) = ctx
+            .provider_data
+            .clone()
+            .and_then(|d| d.downcast::<Gateway>().ok())
+        {
+            let spec = spec_from_value(&plan.planned, "");
+            if !spec.record.name.is_empty() && plan.prior.is_null() {
+                gateway.plan_edge(spec.record);
+            }
+        }
     }
 
     async fn create(
         &self,
-        _ctx: &Context,
-        _planned: &Value,
+        ctx: &Context,
+        planned: &Value,
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<State> {
-        not_yet_available(diags, TYPE_NAME, "create");
-        None
+        let gateway = ctx.data::<Gateway>(diags)?;
+        let action = action(planned, "creating");
+        let mut spec = spec_from_value(planned, &new_generation());
+        let result = async {
+            if spec.origin_domain_name.is_empty() {
+                spec.origin_domain_name =
+                    gateway.listener_origin(&spec.record.listener_arn).await?;
+            }
+            gateway.check_edge_targets(&spec).await?;
+            let timeout = model::timeout(planned, "create", DEFAULT_DEPLOY_TIMEOUT);
+            gateway.create_edge(&spec, timeout, &ctx.cancel).await
+        }
+        .await;
+        match result {
+            Ok(ids) => Some(State::new(to_value(&spec, &ids, planned))),
+            Err(err) => {
+                diags.push(err.diagnostic(&action));
+                None
+            }
+        }
     }
 
-    async fn read(
-        &self,
-        _ctx: &Context,
-        current: State,
-        _diags: &mut Diagnostics,
-    ) -> Option<State> {
-        Some(current)
+    async fn read(&self, ctx: &Context, current: State, diags: &mut Diagnostics) -> Option<State> {
+        let gateway = ctx.data::<Gateway>(diags)?;
+        let name = model::string(&current.value, "name").unwrap_or_default();
+        match gateway.observe_edge(&name).await {
+            Ok(Some(observed)) => Some(State {
+                value: to_value(&observed.spec, &observed.ids, &current.value),
+                private: current.private,
+            }),
+            Ok(None) => None,
+            Err(err) => {
+                diags.push(err.diagnostic(&action(&current.value, "reading")));
+                Some(current)
+            }
+        }
     }
 
     async fn update(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         prior: State,
-        _planned: &Value,
+        planned: &Value,
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<State> {
-        not_yet_available(diags, TYPE_NAME, "update");
-        Some(prior)
+        let gateway = ctx.data::<Gateway>(diags)?;
+        let previous = spec_from_value(&prior.value, "");
+        let mut spec = spec_from_value(planned, "");
+        let ids = ids_from_value(&prior.value);
+        let result = async {
+            let current = gateway.edge(&spec.record.name).await?;
+            spec.record.generation = current.record.generation.clone();
+            if spec.origin_domain_name.is_empty() {
+                spec.origin_domain_name =
+                    gateway.listener_origin(&spec.record.listener_arn).await?;
+            }
+            let timeout = model::timeout(planned, "update", DEFAULT_DEPLOY_TIMEOUT);
+            gateway
+                .update_edge(&spec, &ids, &previous, timeout, &ctx.cancel)
+                .await
+        }
+        .await;
+        match result {
+            Ok(ids) => Some(State::new(to_value(&spec, &ids, planned))),
+            Err(err) => {
+                diags.push(err.diagnostic(&action(planned, "updating")));
+                Some(prior)
+            }
+        }
     }
 
-    async fn delete(&self, _ctx: &Context, _prior: State, diags: &mut Diagnostics) {
-        not_yet_available(diags, TYPE_NAME, "delete");
+    async fn delete(&self, ctx: &Context, prior: State, diags: &mut Diagnostics) {
+        let Some(gateway) = ctx.data::<Gateway>(diags) else {
+            return;
+        };
+        let name = model::string(&prior.value, "name").unwrap_or_default();
+        let ids = ids_from_value(&prior.value);
+        let timeout = model::timeout(&prior.value, "delete", DEFAULT_DEPLOY_TIMEOUT);
+        if let Err(err) = gateway.delete_edge(&name, &ids, timeout, &ctx.cancel).await {
+            diags.push(err.diagnostic(&action(&prior.value, "deleting")));
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str, diags: &mut Diagnostics) -> Option<State> {
+        if let Err(reason) = naming::check_edge_name(id) {
+            diags.error("Invalid import id", format!("edge name {reason}"));
+            return None;
+        }
+        let value = Value::object([("name", Value::String(id.to_string()))]);
+        let spec = spec_from_value(&value, "");
+        let ids = EdgeIds {
+            cache_policy_id: String::new(),
+            origin_request_policy_id: String::new(),
+            distribution_ids: Vec::new(),
+        };
+        Some(State::new(to_value(&spec, &ids, &value)))
     }
 }
 

@@ -125,3 +125,44 @@ provider "gateway" {
 }
 "#
 }
+
+/// The provider block pointed at an emulator at `url`.
+pub fn emulated_provider_block(url: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    gateway = {{
+      source = "example/gateway"
+    }}
+  }}
+}}
+
+provider "gateway" {{
+  region                      = "eu-west-1"
+  skip_credentials_validation = true
+  max_retries                 = 2
+  endpoints {{
+    cloudfront = "{url}"
+    route53    = "{url}"
+    elbv2      = "{url}"
+    sts        = "{url}"
+  }}
+}}
+"#
+    )
+}
+
+impl Workspace {
+    /// Credentials the emulator accepts, and short pauses.
+    pub fn with_emulator_env(mut self) -> Self {
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("GATEWAY_POLL_INTERVAL", "20ms"),
+        ] {
+            self.env.push((k.to_string(), v.to_string()));
+        }
+        self
+    }
+}

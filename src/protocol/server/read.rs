@@ -46,6 +46,7 @@ async fn read(
         return Some((Some(state), req.private.clone()));
     }
     let ctx = service.context();
+    let current_copy = current.clone();
     let refreshed = resource
         .implementation
         .read(
@@ -61,6 +62,11 @@ async fn read(
         Some(state) => {
             let encoded = encode("refreshed state", &state.value, &resource.value_type, diags)?;
             Some((Some(encoded), private_to_bytes(&state.private)))
+        }
+        // A failed read keeps the state as it was.
+        None if diags.has_errors() => {
+            let encoded = encode("state", &current_copy, &resource.value_type, diags)?;
+            Some((Some(encoded), req.private.clone()))
         }
         None => {
             tracing::info!(tf_resource_type = %req.type_name, "resource no longer exists; removing it from state");
