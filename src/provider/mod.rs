@@ -15,7 +15,7 @@ use crate::protocol::schema::Schema;
 use crate::protocol::validators::parse_duration;
 use crate::protocol::value::Value;
 use crate::protocol::Diagnostics;
-use crate::resources::{SharedEdgeResource, TenantResource};
+use crate::resources::{EdgeCapacityDataSource, SharedEdgeResource, TenantResource};
 use crate::service::{Gateway, Settings};
 pub use config::ProviderConfig;
 
@@ -92,7 +92,7 @@ impl ProviderDefinition for GatewayProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        Vec::new()
+        vec![Arc::new(EdgeCapacityDataSource)]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -1,0 +1,146 @@
+//! `gateway_edge_capacity` (data source): how full an edge is — per pool distribution the
+//! aliases used and free, and the listener rules used against the load balancer's quota.
+
+use async_trait::async_trait;
+
+use super::model;
+use crate::domain::naming;
+use crate::protocol::resource::{Context, DataSource};
+use crate::protocol::schema::{Attribute, Block, Schema};
+use crate::protocol::validators::StringRule;
+use crate::protocol::value::{Type, Value};
+use crate::protocol::Diagnostics;
+use crate::service::Gateway;
+
+pub const TYPE_NAME: &str = "gateway_edge_capacity";
+
+pub struct EdgeCapacityDataSource;
+
+fn distribution_type() -> Type {
+    Type::object([
+        ("slot", Type::Number),
+        ("id", Type::String),
+        ("domain_name", Type::String),
+        ("status", Type::String),
+        ("aliases_used", Type::Number),
+        ("aliases_free", Type::Number),
+    ])
+}
+
+pub fn schema() -> Schema {
+    let block = Block::new(
+        "How full an edge is: its pool's distributions with the aliases each holds and can still take, and the listener rules used against the load balancer's quota. Reads what AWS holds now, so it also counts tenants managed in other Terraform states.",
+    )
+    .attribute(
+        Attribute::string("edge_id")
+            .required()
+            .description("The `id` of the `gateway_shared_edge`.")
+            .validator(StringRule {
+                description: "An edge id",
+                summary: "Invalid edge id",
+                check: naming::check_edge_name,
+            }),
+    )
+    .attribute(
+        Attribute::new("distributions", Type::List(Box::new(distribution_type())))
+            .computed()
+            .description("The pool's distributions in slot order: `slot`, `id`, `domain_name`, `status`, `aliases_used`, `aliases_free`."),
+    )
+    .attribute(Attribute::number("tenants").computed().description("Tenants (aliases) on the edge."))
+    .attribute(
+        Attribute::number("aliases_free")
+            .computed()
+            .description("Tenants the edge can still take, counting the distributions the pool may still grow by (`max_distributions`)."),
+    )
+    .attribute(
+        Attribute::number("listener_rules_used")
+            .computed()
+            .description("Rules on the edge's listener, the default rule excluded."),
+    )
+    .attribute(
+        Attribute::number("listener_rules_quota")
+            .computed()
+            .description("The edge's `max_listener_rules`."),
+    )
+    .attribute(
+        Attribute::number("listener_rules_free")
+            .computed()
+            .description("Rules the listener can still take under that quota."),
+    );
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for EdgeCapacityDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let gateway = ctx.data::<Gateway>(diags)?;
+        let edge_id = model::string(config, "edge_id").unwrap_or_default();
+        let action = format!("reading the capacity of edge {edge_id}");
+        let edge = match gateway.edge(&edge_id).await {
+            Ok(edge) => edge,
+            Err(err) => {
+                diags.push(err.diagnostic(&action));
+                return None;
+            }
+        };
+        let rules = match gateway.listener_rules(&edge.record.listener_arn).await {
+            Ok(rules) => rules,
+            Err(err) => {
+                diags.push(err.diagnostic(&action));
+                return None;
+            }
+        };
+        let cap = edge.record.max_aliases_per_distribution;
+        let distributions: Vec<Value> = edge
+            .members
+            .iter()
+            .map(|m| {
+                let used = m.distribution.aliases.len();
+                Value::object([
+                    ("slot", Value::from(i64::from(m.slot))),
+                    ("id", Value::String(m.distribution.id.clone())),
+                    (
+                        "domain_name",
+                        Value::String(m.distribution.domain_name.clone()),
+                    ),
+                    ("status", Value::String(m.distribution.status.clone())),
+                    ("aliases_used", Value::from(used as i64)),
+                    ("aliases_free", Value::from(cap.saturating_sub(used) as i64)),
+                ])
+            })
+            .collect();
+        let tenants = edge.hosts().len();
+        let free_in_pool: usize = edge
+            .members
+            .iter()
+            .map(|m| cap.saturating_sub(m.distribution.aliases.len()))
+            .sum();
+        let growth = edge
+            .record
+            .max_distributions
+            .saturating_sub(edge.members.len())
+            * cap;
+        let used_rules = rules.iter().filter(|r| r.priority.is_some()).count();
+        let quota = edge.record.max_listener_rules;
+        Some(Value::object([
+            ("edge_id", Value::String(edge_id)),
+            ("distributions", Value::List(distributions)),
+            ("tenants", Value::from(tenants as i64)),
+            ("aliases_free", Value::from((free_in_pool + growth) as i64)),
+            ("listener_rules_used", Value::from(used_rules as i64)),
+            ("listener_rules_quota", Value::from(quota as i64)),
+            (
+                "listener_rules_free",
+                Value::from(quota.saturating_sub(used_rules) as i64),
+            ),
+        ]))
+    }
+}
