@@ -91,6 +91,27 @@ impl State {
     }
 }
 
+/// A resource's identity (Terraform 1.12 and later): the attributes that name one object,
+/// usable in `import {}` blocks instead of an id string.
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+pub struct IdentityAttribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub required_for_import: bool,
+    pub description: &'static str,
+}
+
+impl IdentitySchema {
+    /// The object type of an identity value.
+    pub fn value_type(&self) -> Type {
+        Type::object(self.attributes.iter().map(|a| (a.name, a.ty.clone())))
+    }
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -142,6 +163,21 @@ pub trait Resource: Send + Sync + 'static {
             "Import not supported",
             format!("{} cannot be imported.", self.type_name()),
         );
+        None
+    }
+
+    /// The resource's identity schema, if it has one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object a state describes (`None` while it is not fully known).
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// The import id an identity stands for.
+    fn import_id(&self, _identity: &Value) -> Option<String> {
         None
     }
 

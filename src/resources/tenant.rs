@@ -14,10 +14,12 @@ use crate::domain::edge::{
     parse_tenant_id, tenant_id, EdgeRecord, TAG_EDGE, TAG_PREFIX, TAG_TENANT,
 };
 use crate::domain::naming;
-use crate::protocol::resource::{Context, PlanState, Resource, State};
+use crate::protocol::resource::{
+    Context, IdentityAttribute, IdentitySchema, PlanState, Resource, State,
+};
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::validators::{IntBetween, MapOfStrings, StringRule};
-use crate::protocol::value::{AttributePath, Value};
+use crate::protocol::value::{AttributePath, Type, Value};
 use crate::protocol::Diagnostics;
 use crate::service::aliases::WaitPolicy;
 use crate::service::records::alias_target;
@@ -588,6 +590,41 @@ impl Resource for TenantResource {
 
     fn schema(&self) -> Schema {
         schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: "edge_id",
+                    ty: Type::String,
+                    required_for_import: true,
+                    description: "The `id` of the edge the tenant is on.",
+                },
+                IdentityAttribute {
+                    name: "name",
+                    ty: Type::String,
+                    required_for_import: true,
+                    description: "The tenant's name.",
+                },
+            ],
+        })
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let edge_id = model::string(state, "edge_id")?;
+        let name = model::string(state, "name")?;
+        Some(Value::object([
+            ("edge_id", Value::String(edge_id)),
+            ("name", Value::String(name)),
+        ]))
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        let edge_id = model::string(identity, "edge_id")?;
+        let name = model::string(identity, "name")?;
+        Some(tenant_id(&edge_id, &name))
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, diags: &mut Diagnostics) {

@@ -13,9 +13,10 @@ pub(super) async fn apply_resource_change(
 ) -> pb::apply_resource_change::Response {
     let mut diags = Diagnostics::new();
     let mut response = pb::apply_resource_change::Response::default();
-    if let Some((state, private)) = apply(service, &req, &mut diags).await {
+    if let Some((state, private, identity)) = apply(service, &req, &mut diags).await {
         response.new_state = Some(state);
         response.private = private;
+        response.new_identity = identity;
     }
     response.diagnostics = diags.into_proto();
     response
@@ -25,7 +26,7 @@ async fn apply(
     service: &ProviderService,
     req: &pb::apply_resource_change::Request,
     diags: &mut Diagnostics,
-) -> Option<(pb::DynamicValue, Vec<u8>)> {
+) -> Option<(pb::DynamicValue, Vec<u8>, Option<pb::ResourceIdentityData>)> {
     let resource = service.resource(&req.type_name, diags)?;
     let ty = &resource.value_type;
     let prior = decode("prior state", req.prior_state.as_ref(), ty, diags)?;
@@ -90,5 +91,6 @@ async fn apply(
         return None;
     }
     let encoded = encode("new state", &value, ty, diags)?;
-    Some((encoded, private_to_bytes(&private)))
+    let identity = resource.identity_of(&value);
+    Some((encoded, private_to_bytes(&private), identity))
 }

@@ -46,6 +46,8 @@ struct Registered<T: ?Sized> {
     implementation: Arc<T>,
     schema: Schema,
     value_type: Type,
+    /// The identity's object type, for resources that have one.
+    identity_type: Option<Type>,
 }
 
 impl ProviderService {
@@ -56,12 +58,14 @@ impl ProviderService {
             .map(|r| {
                 let schema = r.schema();
                 let value_type = schema.value_type();
+                let identity_type = r.identity_schema().map(|i| i.value_type());
                 (
                     r.type_name(),
                     Registered {
                         implementation: r,
                         schema,
                         value_type,
+                        identity_type,
                     },
                 )
             })
@@ -78,6 +82,7 @@ impl ProviderService {
                         implementation: d,
                         schema,
                         value_type,
+                        identity_type: None,
                     },
                 )
             })
@@ -203,6 +208,24 @@ fn encode(
     }
 }
 
+impl Registered<dyn Resource> {
+    /// The encoded identity of the object `state` describes, for resources with one.
+    fn identity_of(&self, state: &Value) -> Option<pb::ResourceIdentityData> {
+        let ty = self.identity_type.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let identity = self.implementation.identity(state)?;
+        let bytes = msgpack::encode(&identity, ty).ok()?;
+        Some(pb::ResourceIdentityData {
+            identity_data: Some(pb::DynamicValue {
+                msgpack: bytes,
+                json: Vec::new(),
+            }),
+        })
+    }
+}
+
 /// A response that can carry diagnostics, so any failure can be answered with one.
 trait WithDiagnostics: Default {
     fn add_diagnostics(&mut self, diags: Diagnostics);
@@ -222,6 +245,7 @@ with_diagnostics! {
     pb::get_metadata::Response => diagnostics,
     pb::get_provider_schema::Response => diagnostics,
     pb::get_resource_identity_schemas::Response => diagnostics,
+    pb::upgrade_resource_identity::Response => diagnostics,
     pb::validate_provider_config::Response => diagnostics,
     pb::validate_resource_config::Response => diagnostics,
     pb::validate_data_resource_config::Response => diagnostics,
@@ -337,6 +361,18 @@ impl Provider for Arc<ProviderService> {
         let type_name = req.type_name.clone();
         guarded("ValidateDataResourceConfig", &type_name, async {
             validate::validate_data_resource_config(self, req)
+        })
+        .await
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = request.into_inner();
+        let type_name = req.type_name.clone();
+        guarded("UpgradeResourceIdentity", &type_name, async {
+            upgrade::upgrade_resource_identity(self, req)
         })
         .await
     }

@@ -72,6 +72,7 @@ async fn plan(
         return None;
     }
     let planned_state = encode("planned state", &state.planned, ty, diags)?;
+    let planned_identity = resource.identity_of(&state.planned);
     Some(pb::plan_resource_change::Response {
         planned_state: Some(planned_state),
         requires_replace: state
@@ -80,6 +81,7 @@ async fn plan(
             .map(|name| path_to_proto(&AttributePath::root().attribute(name)))
             .collect(),
         planned_private: private_to_bytes(&state.private),
+        planned_identity,
         ..Default::default()
     })
 }

@@ -13,13 +13,24 @@ pub(super) async fn read_resource(
     let mut diags = Diagnostics::new();
     let mut response = pb::read_resource::Response::default();
     if let Some((state, private)) = read(service, &req, &mut diags).await {
+        response.new_identity = identity_of(service, &req.type_name, state.as_ref());
         response.new_state = state;
         response.private = private;
-    } else if !diags.has_errors() {
-        response.new_state = None;
     }
     response.diagnostics = diags.into_proto();
     response
+}
+
+/// The identity of the object an encoded state describes.
+fn identity_of(
+    service: &ProviderService,
+    type_name: &str,
+    state: Option<&pb::DynamicValue>,
+) -> Option<pb::ResourceIdentityData> {
+    let resource = service.resources.get(type_name)?;
+    let value =
+        crate::protocol::value::msgpack::decode(&state?.msgpack, &resource.value_type).ok()?;
+    resource.identity_of(&value)
 }
 
 async fn read(

@@ -63,12 +63,39 @@ pub(super) fn get_provider_schema(service: &ProviderService) -> pb::get_provider
     }
 }
 
-/// No resource declares an identity yet, so the answer is an empty set (which Terraform reads
-/// the same as the RPC being absent).
+/// The identity schemas of the resources that have one (Terraform 1.12 and later ask).
 pub(super) fn get_resource_identity_schemas(
-    _service: &ProviderService,
+    service: &ProviderService,
 ) -> pb::get_resource_identity_schemas::Response {
-    pb::get_resource_identity_schemas::Response::default()
+    let identity_schemas = service
+        .resources
+        .iter()
+        .filter_map(|(name, r)| {
+            let schema = r.implementation.identity_schema()?;
+            let attributes = schema
+                .attributes
+                .iter()
+                .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                    name: a.name.to_string(),
+                    r#type: a.ty.to_json().to_string().into_bytes(),
+                    required_for_import: a.required_for_import,
+                    optional_for_import: !a.required_for_import,
+                    description: a.description.to_string(),
+                })
+                .collect();
+            Some((
+                name.to_string(),
+                pb::ResourceIdentitySchema {
+                    version: schema.version,
+                    identity_attributes: attributes,
+                },
+            ))
+        })
+        .collect();
+    pb::get_resource_identity_schemas::Response {
+        identity_schemas,
+        diagnostics: Vec::new(),
+    }
 }
 
 pub(super) fn get_functions(service: &ProviderService) -> pb::get_functions::Response {

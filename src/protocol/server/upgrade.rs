@@ -95,6 +95,58 @@ fn upgrade(
     }
 }
 
+/// UpgradeResourceIdentity: identities are at their first version, so a stored identity is
+/// read with the current identity type.
+pub(super) fn upgrade_resource_identity(
+    service: &ProviderService,
+    req: pb::upgrade_resource_identity::Request,
+) -> pb::upgrade_resource_identity::Response {
+    let mut diags = Diagnostics::new();
+    let upgraded_identity = (|| {
+        let resource = service.resource(&req.type_name, &mut diags)?;
+        let Some(ty) = resource.identity_type.as_ref() else {
+            diags.error(
+                "Resource has no identity",
+                format!("{} does not declare an identity.", req.type_name),
+            );
+            return None;
+        };
+        let version = resource
+            .implementation
+            .identity_schema()
+            .map_or(0, |s| s.version);
+        if req.version != version {
+            diags.error(
+                "Unable to upgrade identity",
+                format!(
+                    "The identity of this {} was written by identity version {}, but this provider release knows version {version} only.",
+                    req.type_name, req.version
+                ),
+            );
+            return None;
+        }
+        let raw = req.raw_identity.clone().unwrap_or_default();
+        match json::decode(&raw.json, ty) {
+            Ok(value) => {
+                encode("identity", &value, ty, &mut diags).map(|dv| pb::ResourceIdentityData {
+                    identity_data: Some(dv),
+                })
+            }
+            Err(err) => {
+                diags.error(
+                    "Unable to read stored identity",
+                    format!("The stored identity does not match its schema: {err}."),
+                );
+                None
+            }
+        }
+    })();
+    pb::upgrade_resource_identity::Response {
+        upgraded_identity,
+        diagnostics: diags.into_proto(),
+    }
+}
+
 /// Drops object attributes the type does not declare, at any depth: they belong to a schema
 /// version that had them, and keeping them would make the state unreadable.
 pub(crate) fn prune_to_type(value: &mut Json, ty: &Type) {
