@@ -1,0 +1,195 @@
+//! The shared service layer against the honest emulator: alias changes merged within a
+//! process, and two processes growing one pool at once without exceeding its cap.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::emulator::{session, Session, CERTIFICATE_ARN};
+use gateway::domain::edge::EdgeRecord;
+use gateway::service::aliases::WaitPolicy;
+use gateway::service::{EdgeSpec, Gateway, Settings};
+use tokio_util::sync::CancellationToken;
+
+const DOMAIN: &str = "gateway.example.com";
+
+async fn gateway(emulator: &Session) -> Arc<Gateway> {
+    Arc::new(Gateway::new(
+        emulator.clients().await,
+        Settings {
+            default_tags: BTreeMap::new(),
+        },
+    ))
+}
+
+async fn edge_spec(emulator: &Session, max_aliases: usize, max_distributions: usize) -> EdgeSpec {
+    let alb = emulator.make_alb("edge").await;
+    let zone = emulator.make_zone(DOMAIN).await;
+    EdgeSpec {
+        record: EdgeRecord {
+            name: "edge".into(),
+            generation: "1".into(),
+            domain: DOMAIN.into(),
+            hosted_zone_id: zone,
+            listener_arn: alb.listener_arn,
+            target_group_arn: alb.target_group_arn,
+            max_aliases_per_distribution: max_aliases,
+            max_distributions,
+            max_listener_rules: 1000,
+            wait_for_deployment: true,
+            ipv6_enabled: true,
+        },
+        certificate_arn: CERTIFICATE_ARN.into(),
+        origin_domain_name: "edge-alb.eu-west-1.elb.amazonaws.com".into(),
+        min_ttl: 180,
+        default_ttl: 3600,
+        max_ttl: 86400,
+        compress: true,
+        price_class: "PriceClass_All".into(),
+        web_acl_id: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn policy(wait: bool) -> WaitPolicy {
+    WaitPolicy {
+        wait,
+        timeout: Duration::from_secs(60),
+        cancel: CancellationToken::new(),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_alias_changes_share_read_modify_writes() {
+    let emulator = session().await;
+    let gw = gateway(&emulator).await;
+    let spec = edge_spec(&emulator, 100, 5).await;
+    gw.create_edge(&spec, Duration::from_secs(60), &CancellationToken::new())
+        .await
+        .unwrap();
+    emulator.reset_calls().await;
+
+    let hosts: Vec<String> = (0..10).map(|i| format!("t{i}.{DOMAIN}")).collect();
+    let tasks: Vec<_> = hosts
+        .iter()
+        .map(|host| {
+            let gw = gw.clone();
+            let host = host.clone();
+            tokio::spawn(async move {
+                let placed = gw
+                    .place_tenant_alias("edge", &host, &policy(true))
+                    .await
+                    .unwrap();
+                // Every tenant waits for the deployment of its change.
+                if let gateway::service::AliasOutcome::Added { wait: Some(wait) } = placed.outcome {
+                    wait.await.unwrap();
+                }
+                placed.distribution.id
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "one distribution has room for all");
+
+    let updates = emulator.count("cloudfront:UpdateDistribution").await;
+    assert!(
+        (1..=3).contains(&updates),
+        "10 concurrent adds were merged into {updates} writes"
+    );
+    // Tenants changed together share one wait: far fewer reads than tenants times polls.
+    let polls = emulator.count("cloudfront:GetDistribution").await;
+    assert!(
+        polls <= 3 * updates + 3,
+        "{polls} GetDistribution for {updates} updates"
+    );
+
+    gw.invalidate_distributions().await;
+    let edge = gw.edge("edge").await.unwrap();
+    assert_eq!(edge.hosts(), hosts.iter().cloned().collect());
+}
+
+#[tokio::test]
+async fn two_processes_growing_one_pool_respect_its_cap() {
+    let emulator = session().await;
+    let first = gateway(&emulator).await;
+    let spec = edge_spec(&emulator, 50, 5).await;
+    first
+        .create_edge(&spec, Duration::from_secs(60), &CancellationToken::new())
+        .await
+        .unwrap();
+    // A second provider process with its own caches, as another Terraform state would have.
+    let second = gateway(&emulator).await;
+
+    let mut tasks = Vec::new();
+    for (gw, range) in [(first.clone(), 0..60), (second.clone(), 60..120)] {
+        for i in range {
+            let gw = gw.clone();
+            tasks.push(tokio::spawn(async move {
+                let host = format!("p{i}.{DOMAIN}");
+                gw.place_tenant_alias("edge", &host, &policy(false))
+                    .await
+                    .map(|p| p.distribution.id)
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().expect("every tenant is placed");
+    }
+
+    let fresh = gateway(&emulator).await;
+    let edge = fresh.edge("edge").await.unwrap();
+    let sizes: Vec<usize> = edge
+        .members
+        .iter()
+        .map(|m| m.distribution.aliases.len())
+        .collect();
+    assert_eq!(edge.hosts().len(), 120, "{sizes:?}");
+    assert!(
+        sizes.iter().all(|n| *n <= 50),
+        "a distribution over its cap: {sizes:?}"
+    );
+    assert_eq!(
+        edge.members.len(),
+        3,
+        "one distribution per slot: {sizes:?}"
+    );
+    let slots: BTreeSet<u32> = edge.members.iter().map(|m| m.slot).collect();
+    assert_eq!(slots, [0, 1, 2].into_iter().collect());
+}
+
+#[tokio::test]
+async fn a_full_pool_refuses_with_capacity_error() {
+    let emulator = session().await;
+    let gw = gateway(&emulator).await;
+    let spec = edge_spec(&emulator, 2, 1).await;
+    gw.create_edge(&spec, Duration::from_secs(60), &CancellationToken::new())
+        .await
+        .unwrap();
+    for i in 0..2 {
+        gw.place_tenant_alias("edge", &format!("f{i}.{DOMAIN}"), &policy(false))
+            .await
+            .unwrap();
+    }
+    let err = match gw
+        .place_tenant_alias("edge", &format!("f2.{DOMAIN}"), &policy(false))
+        .await
+    {
+        Ok(_) => panic!("a third alias fit in a pool of one distribution of two"),
+        Err(err) => err,
+    };
+    assert!(
+        matches!(err, gateway::service::GatewayError::Capacity(_)),
+        "{err}"
+    );
+    assert_eq!(
+        emulator
+            .count("cloudfront:CreateDistributionWithTags")
+            .await,
+        1
+    );
+}
