@@ -66,9 +66,7 @@ async fn concurrent_alias_changes_share_read_modify_writes() {
     let emulator = session().await;
     let gw = gateway(&emulator).await;
     let spec = edge_spec(&emulator, 100, 5).await;
-    gw.create_edge(&spec, Duration::from_secs(60), &CancellationToken::new())
-        .await
-        .unwrap();
+    gw.create_edge(&spec).await.unwrap();
     emulator.reset_calls().await;
 
     let hosts: Vec<String> = (0..10).map(|i| format!("t{i}.{DOMAIN}")).collect();
@@ -118,10 +116,7 @@ async fn two_processes_growing_one_pool_respect_its_cap() {
     let emulator = session().await;
     let first = gateway(&emulator).await;
     let spec = edge_spec(&emulator, 50, 5).await;
-    first
-        .create_edge(&spec, Duration::from_secs(60), &CancellationToken::new())
-        .await
-        .unwrap();
+    first.create_edge(&spec).await.unwrap();
     // A second provider process with its own caches, as another Terraform state would have.
     let second = gateway(&emulator).await;
 
@@ -167,9 +162,7 @@ async fn a_full_pool_refuses_with_capacity_error() {
     let emulator = session().await;
     let gw = gateway(&emulator).await;
     let spec = edge_spec(&emulator, 2, 1).await;
-    gw.create_edge(&spec, Duration::from_secs(60), &CancellationToken::new())
-        .await
-        .unwrap();
+    gw.create_edge(&spec).await.unwrap();
     for i in 0..2 {
         gw.place_tenant_alias("edge", &format!("f{i}.{DOMAIN}"), &policy(false))
             .await

@@ -434,17 +434,26 @@ impl Resource for SharedEdgeResource {
                     gateway.listener_origin(&spec.record.listener_arn).await?;
             }
             gateway.check_edge_targets(&spec).await?;
-            let timeout = model::timeout(planned, "create", DEFAULT_DEPLOY_TIMEOUT);
-            gateway.create_edge(&spec, timeout, &ctx.cancel).await
+            gateway.create_edge(&spec).await
         }
         .await;
-        match result {
-            Ok(ids) => Some(State::new(to_value(&spec, &ids, planned))),
+        let ids = match result {
+            Ok(ids) => ids,
             Err(err) => {
                 diags.push(err.diagnostic(&action));
-                None
+                return None;
+            }
+        };
+        let state = State::new(to_value(&spec, &ids, planned));
+        if spec.record.wait_for_deployment {
+            let timeout = model::timeout(planned, "create", DEFAULT_DEPLOY_TIMEOUT);
+            // The edge exists now: a failed wait keeps it in state (tainted) so that nothing
+            // created is lost track of; the next apply replaces it.
+            if let Err(err) = gateway.wait_edge_deployed(&ids, timeout, &ctx.cancel).await {
+                diags.push(err.diagnostic(&action));
             }
         }
+        Some(state)
     }
 
     async fn read(&self, ctx: &Context, current: State, diags: &mut Diagnostics) -> Option<State> {

@@ -322,13 +322,9 @@ impl Gateway {
     }
 
     /// Creates an edge: its policies, then the pool's first distribution. What was created
-    /// before a failure is deleted again.
-    pub async fn create_edge(
-        &self,
-        spec: &EdgeSpec,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<EdgeIds, GatewayError> {
+    /// before a failure is deleted again. Does not wait for the deployment
+    /// ([`Self::wait_edge_deployed`]).
+    pub async fn create_edge(&self, spec: &EdgeSpec) -> Result<EdgeIds, GatewayError> {
         let cloudfront = &self.aws.cloudfront;
         let cache_policy = cloudfront
             .create_cache_policy(spec.cache_policy_config()?)
@@ -363,16 +359,27 @@ impl Gateway {
                 return Err(err);
             }
         };
-        if spec.record.wait_for_deployment {
-            cloudfront
-                .wait_distribution_deployed(&created.distribution.id, timeout, cancel)
-                .await?;
-        }
         Ok(EdgeIds {
             cache_policy_id,
             origin_request_policy_id,
             distribution_ids: vec![created.distribution.id],
         })
+    }
+
+    /// Waits until every distribution of `ids` is deployed.
+    pub async fn wait_edge_deployed(
+        &self,
+        ids: &EdgeIds,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(), GatewayError> {
+        for id in &ids.distribution_ids {
+            self.aws
+                .cloudfront
+                .wait_distribution_deployed(id, timeout, cancel)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn create_pool_distribution(
@@ -546,6 +553,9 @@ impl Gateway {
         if spec.record.target_group_arn != previous.record.target_group_arn {
             self.repoint_rules(&spec.record).await?;
         }
+        if spec.record.ipv6_enabled != previous.record.ipv6_enabled {
+            self.follow_ipv6(&edge, spec.record.ipv6_enabled).await?;
+        }
         if spec.record.wait_for_deployment {
             for id in &changed {
                 cloudfront
@@ -561,6 +571,69 @@ impl Gateway {
                 .collect(),
             ..ids.clone()
         })
+    }
+
+    /// Adds (or removes) every tenant's AAAA record when the edge turns IPv6 on (or off), in
+    /// batches that keep each tenant's change whole.
+    async fn follow_ipv6(&self, edge: &EdgeView, enabled: bool) -> Result<(), GatewayError> {
+        use aws_sdk_route53::types::{Change, ChangeAction, RrType};
+        let zone = &edge.record.hosted_zone_id;
+        let mut groups: Vec<Vec<Change>> = Vec::new();
+        let mut created = Vec::new();
+        let mut removed = Vec::new();
+        for member in &edge.members {
+            for host in &member.distribution.aliases {
+                let records = self.tenant_records(zone, host).await?;
+                let aaaa: Vec<_> = records
+                    .aliases
+                    .iter()
+                    .filter(|r| r.r#type == RrType::Aaaa)
+                    .cloned()
+                    .collect();
+                if enabled && aaaa.is_empty() {
+                    let changes = crate::aws::route53::cloudfront_alias_changes(
+                        ChangeAction::Create,
+                        host,
+                        &member.distribution.domain_name,
+                        true,
+                    )?
+                    .into_iter()
+                    .filter(|c| {
+                        c.resource_record_set
+                            .as_ref()
+                            .is_some_and(|r| r.r#type == RrType::Aaaa)
+                    })
+                    .collect::<Vec<_>>();
+                    created.extend(changes.iter().filter_map(|c| c.resource_record_set.clone()));
+                    groups.push(changes);
+                } else if !enabled && !aaaa.is_empty() {
+                    let changes = aaaa
+                        .iter()
+                        .map(|r| {
+                            Change::builder()
+                                .action(ChangeAction::Delete)
+                                .resource_record_set(r.clone())
+                                .build()
+                                .map_err(|e| GatewayError::Other(e.to_string()))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    removed.extend(aaaa);
+                    groups.push(changes);
+                }
+            }
+        }
+        if groups.is_empty() {
+            return Ok(());
+        }
+        self.aws.route53.change_records(zone, &groups).await?;
+        self.zones
+            .entry(zone)
+            .patch(|records| {
+                records.retain(|r| !removed.contains(r));
+                records.extend(created);
+            })
+            .await;
+        Ok(())
     }
 
     /// Points every tenant rule of the edge at its (new) shared target group.
