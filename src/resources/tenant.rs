@@ -300,7 +300,7 @@ async fn check_foreign(
         return Err(GatewayError::Foreign {
             object: format!("Route53 record {host} {}", record.r#type.as_str()),
             detail: format!(
-                "Hosted zone {} already has a {} record for {host} ({target}).",
+                "Hosted zone {} already has an {} record for {host} ({target}).",
                 edge.record.hosted_zone_id,
                 record.r#type.as_str()
             ),
@@ -458,7 +458,12 @@ async fn ensure(
 
 /// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
 /// alias. Each step is idempotent.
-async fn remove(ctx: &Context, gateway: &Gateway, tenant: &Tenant) -> Result<(), GatewayError> {
+async fn remove(
+    ctx: &Context,
+    gateway: &Gateway,
+    tenant: &Tenant,
+    wait_for_deployment: bool,
+) -> Result<(), GatewayError> {
     let Some(edge) = gateway.find_edge(&tenant.edge_id).await? else {
         return Ok(());
     };
@@ -493,7 +498,7 @@ async fn remove(ctx: &Context, gateway: &Gateway, tenant: &Tenant) -> Result<(),
     }
 
     let policy = WaitPolicy {
-        wait: edge.record.wait_for_deployment,
+        wait: edge.record.wait_for_deployment && wait_for_deployment,
         timeout: tenant.timeout("delete"),
         cancel: ctx.cancel.clone(),
     };
@@ -731,7 +736,8 @@ impl Resource for TenantResource {
                 if partial.distribution_id.is_none() && partial.listener_rule_arn.is_none() {
                     return None;
                 }
-                match remove(ctx, &gateway, &partial).await {
+                // A rollback does not wait for CloudFront: the create has already failed.
+                match remove(ctx, &gateway, &partial, false).await {
                     Ok(()) => None,
                     Err(rollback) => {
                         diags.push(rollback.diagnostic(&format!(
@@ -798,7 +804,7 @@ impl Resource for TenantResource {
             return;
         };
         let tenant = Tenant::from_value(&prior.value);
-        if let Err(err) = remove(ctx, &gateway, &tenant).await {
+        if let Err(err) = remove(ctx, &gateway, &tenant, true).await {
             diags.push(err.diagnostic(&tenant.action("deleting")));
         }
     }
@@ -862,7 +868,7 @@ async fn check_capacity(
     if new_hosts > room {
         diags.push(
             GatewayError::Capacity(format!(
-                "This plan adds {new_hosts} tenants to edge {}, which has room for {room} more: {} distributions of at most {} aliases (max_distributions and max_aliases_per_distribution). Raise max_distributions on the edge first.",
+                "Edge {} has room for {room} more tenants ({} distributions of at most {} aliases: max_distributions and max_aliases_per_distribution), and this plan adds more. Raise max_distributions on the edge first.",
                 record.name, record.max_distributions, record.max_aliases_per_distribution
             ))
             .diagnostic(&tenant.action("planning")),
@@ -885,7 +891,7 @@ async fn check_capacity(
     if used + new_rules > record.max_listener_rules {
         diags.push(
             GatewayError::Capacity(format!(
-                "This plan needs {new_rules} new listener rules on {}, which has {used} of its quota of {} (max_listener_rules). Ask AWS to raise the load balancer's rule quota, then raise max_listener_rules on the edge.",
+                "Listener {} has {used} rules of its quota of {} (max_listener_rules), and this plan adds more tenants than that leaves room for. Ask AWS to raise the load balancer's rule quota, then raise max_listener_rules on the edge.",
                 record.listener_arn, record.max_listener_rules
             ))
             .diagnostic(&tenant.action("planning")),

@@ -673,8 +673,9 @@ impl Gateway {
                 let shown: Vec<&str> = tenants.iter().take(20).map(String::as_str).collect();
                 let more = tenants.len().saturating_sub(shown.len());
                 return Err(GatewayError::Other(format!(
-                    "edge {edge_id} still serves {} tenants: {}{}. Remove them (from every Terraform state that manages them) before the edge.",
+                    "edge {edge_id} still serves {} tenant{}: {}{}. Remove them (from every Terraform state that manages them) before the edge.",
                     tenants.len(),
+                    if tenants.len() == 1 { "" } else { "s" },
                     shown.join(", "),
                     if more > 0 { format!(" and {more} more") } else { String::new() }
                 )));
