@@ -57,6 +57,19 @@ up_to_date() {
   "$BIN/python" -c '' 2>/dev/null # the base interpreter behind the venv may have gone away
 }
 
+# gpg signs releases (scripts/release, tests/registry.rs): Debian's gnupg, checked on every run
+# because it lives outside .tools.
+if ! command -v gpg >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "gpg missing: apt-get install gnupg"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q gnupg >&2 || { apt-get update -q >&2 && apt-get install -y -q gnupg >&2; } ||
+      log "apt-get install gnupg failed"
+  else
+    log "warning: gpg not found; install gnupg to sign releases"
+  fi
+fi
+
 up_to_date && exit 0
 
 mkdir -p "$TOOLS"

@@ -340,6 +340,9 @@ impl NestedBlock {
     }
 }
 
+/// The default of every operation in a `timeouts {}` block, as written there.
+pub const DEFAULT_TIMEOUT: &str = "30m";
+
 /// The standard `timeouts {}` block: durations such as `"30m"` or `"1h30m"` per operation.
 pub fn timeouts_block(operations: &[&str]) -> NestedBlock {
     let mut block = Block::new("How long each operation may take before it fails.");
@@ -348,7 +351,7 @@ pub fn timeouts_block(operations: &[&str]) -> NestedBlock {
             Attribute::string(*op)
                 .optional()
                 .description(format!(
-                    "How long {op} may take, as a duration such as `30m` or `1h`."
+                    "How long {op} may take, as a duration such as `30m` or `1h`. Defaults to `{DEFAULT_TIMEOUT}`."
                 ))
                 .validator(super::validators::Duration),
         );
