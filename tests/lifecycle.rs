@@ -1,0 +1,674 @@
+//! `gateway_shared_edge` and `gateway_tenant` end to end: a real Terraform (1.15.5 and 1.0.3)
+//! applies configurations against the honest emulator, and each test ends by checking, in the
+//! emulator, that nothing the provider created is left.
+//!
+//! Every test has its own emulator (seeded by `testbed/seed.py`), so tests run in parallel; the
+//! provider polls every 20 ms and the emulator deploys after one read.
+//!
+//! `cargo test --test lifecycle` (add `-- --nocapture` for step timings; `v1_0_3::` or
+//! `v1_15_5::` to pick a Terraform).
+
+mod common;
+mod scene;
+
+use std::collections::BTreeSet;
+
+use scene::{
+    apply, apply_fails, destroy, flat, plan_has_changes, plan_is_empty, state, Scene, EDGE,
+};
+use serde_json::json;
+
+/// A tenant resource `gateway_tenant.<key>` on the scene's edge, with `extra` lines.
+fn tenant(key: &str, name: &str, extra: &str) -> String {
+    format!(
+        "\nresource \"gateway_tenant\" \"{key}\" {{\n  edge_id = gateway_shared_edge.main.id\n  name    = \"{name}\"\n{extra}\n}}\n"
+    )
+}
+
+/// `gateway_tenant.t[...]` for each of `names`.
+fn tenants_for_each(edge_id: &str, names: &[String]) -> String {
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!(
+        "\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = {edge_id}\n  name     = each.key\n}}\n",
+        list.join(", ")
+    )
+}
+
+fn names(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("{prefix}{i:03}")).collect()
+}
+
+fn strs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
+/// The state's attributes of `address`, without `timeouts` (never read back from AWS).
+fn attributes(ws: &common::terraform::Workspace, address: &str) -> serde_json::Value {
+    let (mut values, _) = state(ws)
+        .remove(address)
+        .unwrap_or_else(|| panic!("{address} not in state"));
+    values.as_object_mut().unwrap().remove("timeouts");
+    values
+}
+
+/// Create three tenants, plan nothing, import one into this state and one into a fresh state
+/// (both plan nothing and match what create stored), update tags and a pinned priority in
+/// place, destroy.
+fn lifecycle(version: &'static str) {
+    let scene = Scene::new(&format!("lifecycle-{version}"));
+    let config = |acme: &str, kite: &str| {
+        format!(
+            "{}{}{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(""),
+            tenant("acme", "acme", acme),
+            tenant("zeta", "zeta", ""),
+            tenant("kite", "kite", kite),
+        )
+    };
+    let ws = scene.workspace(version, &config("  tags = {\n    team = \"emea\"\n  }", ""));
+    apply(&ws, "create edge + 3 tenants");
+    let served = scene.assert_served(&["acme", "zeta", "kite"], 100);
+    assert_eq!(served.aliases_per_distribution, vec![3]);
+    plan_is_empty(&ws, "plan after create");
+
+    // Import into this state: what import and read restore equals what create stored.
+    let created = attributes(&ws, "gateway_tenant.acme");
+    assert_eq!(created["host"], "acme.gateway.example.com");
+    assert_eq!(created["dns_record_types"], json!(["A", "AAAA"]));
+    scene::expect_exit(&ws, &["state", "rm", "gateway_tenant.acme"], 0, "state rm");
+    scene::expect_exit(
+        &ws,
+        &[
+            "import",
+            "-input=false",
+            "-no-color",
+            "gateway_tenant.acme",
+            &format!("{EDGE}/acme"),
+        ],
+        0,
+        "import acme",
+    );
+    assert_eq!(
+        attributes(&ws, "gateway_tenant.acme"),
+        created,
+        "imported acme differs from created acme"
+    );
+    plan_is_empty(&ws, "plan after import");
+
+    // Import into a fresh state that knows the edge only by its id: with `terraform import`,
+    // and on Terraform 1.12 and later also with an `import {}` block naming the identity.
+    let kite = format!(
+        "{}\nresource \"gateway_tenant\" \"kite\" {{\n  edge_id = \"{EDGE}\"\n  name    = \"kite\"\n}}\n",
+        scene.provider_hcl()
+    );
+    let other = scene.workspace(version, &kite);
+    scene::expect_exit(
+        &other,
+        &[
+            "import",
+            "-input=false",
+            "-no-color",
+            "gateway_tenant.kite",
+            &format!("{EDGE}/kite"),
+        ],
+        0,
+        "import kite into a fresh state",
+    );
+    assert_eq!(
+        attributes(&other, "gateway_tenant.kite"),
+        attributes(&ws, "gateway_tenant.kite"),
+        "kite imported into a fresh state differs from kite as created"
+    );
+    plan_is_empty(&other, "plan of the fresh state after import");
+    scene::expect_exit(
+        &other,
+        &["state", "rm", "gateway_tenant.kite"],
+        0,
+        "state rm kite from the fresh state",
+    );
+    if version != "1.0.3" {
+        let by_identity = scene.workspace(
+            version,
+            &format!(
+                "{kite}\nimport {{\n  to       = gateway_tenant.kite\n  identity = {{\n    edge_id = \"{EDGE}\"\n    name    = \"kite\"\n  }}\n}}\n"
+            ),
+        );
+        let out = apply(&by_identity, "import block with identity");
+        assert!(
+            flat(&out).contains("1 imported, 0 added, 0 changed, 0 destroyed"),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(
+            attributes(&by_identity, "gateway_tenant.kite"),
+            attributes(&ws, "gateway_tenant.kite"),
+            "kite imported by identity differs from kite as created"
+        );
+        plan_is_empty(&by_identity, "plan after import by identity");
+        scene::expect_exit(
+            &by_identity,
+            &["state", "rm", "gateway_tenant.kite"],
+            0,
+            "state rm kite from the state importing by identity",
+        );
+    }
+
+    // Update in place: acme's tags, kite's pinned priority.
+    let kite_rule = attributes(&ws, "gateway_tenant.kite")["listener_rule_arn"].clone();
+    ws.write(
+        "main.tf",
+        &config(
+            "  tags = {\n    team = \"emea\"\n    tier = \"gold\"\n  }",
+            "  priority = 4242",
+        ),
+    );
+    let out = apply(&ws, "update tags and priority");
+    assert!(
+        flat(&out).contains("0 added, 2 changed, 0 destroyed"),
+        "an in-place update of two tenants: {}",
+        out.stdout
+    );
+    plan_is_empty(&ws, "plan after update");
+    let served = scene.assert_served(&["acme", "zeta", "kite"], 100);
+    let acme_rule = &served.tenants["acme.gateway.example.com"].1;
+    let tags = scene.rule_tags(acme_rule);
+    assert_eq!(
+        tags.get("team").map(String::as_str),
+        Some("emea"),
+        "{tags:?}"
+    );
+    assert_eq!(
+        tags.get("tier").map(String::as_str),
+        Some("gold"),
+        "{tags:?}"
+    );
+    let kite = scene
+        .rules()
+        .into_iter()
+        .find(|r| r.hosts == ["kite.gateway.example.com"])
+        .unwrap();
+    assert_eq!(kite.priority, "4242");
+    assert_eq!(
+        json!(kite.arn),
+        kite_rule,
+        "pinning a priority keeps the rule"
+    );
+
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+/// Delete a tenant's alias, another's rule and a third's A record out of band: the plan shows
+/// the repair, apply restores exactly what is missing, the next plan is empty. A fourth tenant
+/// whose every part is deleted leaves the state and is planned anew.
+fn drift(version: &'static str) {
+    let scene = Scene::new(&format!("drift-{version}"));
+    let tenants = ["alpha", "bravo", "charlie", "delta"].map(String::from);
+    let ws = scene.workspace(
+        version,
+        &format!(
+            "{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(""),
+            tenants_for_each("gateway_shared_edge.main.id", &tenants)
+        ),
+    );
+    apply(&ws, "create");
+    let before = scene.assert_served(&strs(&tenants), 100);
+
+    scene.remove_alias("alpha.gateway.example.com");
+    scene.delete_rule_of("bravo.gateway.example.com");
+    scene.delete_record("charlie.gateway.example.com", "A");
+    let delta = "delta.gateway.example.com";
+    scene.delete_record(delta, "A");
+    scene.delete_record(delta, "AAAA");
+    scene.delete_rule_of(delta);
+    scene.remove_alias(delta);
+
+    let plan = plan_has_changes(&ws, "plan after drift");
+    let text = flat(&plan);
+    for t in ["alpha", "bravo", "charlie"] {
+        let address = format!("# gateway_tenant.t[\"{t}\"]");
+        assert!(
+            text.contains(&format!("{address} will be updated in-place"))
+                || text.contains(&format!("{address} must be replaced")),
+            "the plan repairs {t}:\n{}",
+            plan.stdout
+        );
+    }
+    assert!(
+        text.contains("# gateway_tenant.t[\"delta\"] will be created"),
+        "delta, gone entirely, is created anew:\n{}",
+        plan.stdout
+    );
+
+    apply(&ws, "repair");
+    let after = scene.assert_served(&strs(&tenants), 100);
+    plan_is_empty(&ws, "plan after repair");
+    let rule = |served: &scene::Served, t: &str| served.tenants[&scene.host(t)].1.clone();
+    assert_eq!(
+        rule(&before, "alpha"),
+        rule(&after, "alpha"),
+        "alpha keeps its rule"
+    );
+    assert_ne!(
+        rule(&before, "bravo"),
+        rule(&after, "bravo"),
+        "bravo gets a new rule"
+    );
+    assert_eq!(
+        rule(&before, "charlie"),
+        rule(&after, "charlie"),
+        "charlie keeps its rule"
+    );
+
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+/// A record and an alias for tenants' hosts that the provider did not create: creating those
+/// tenants fails (at apply when the edge is new, at plan once it exists) with errors naming the
+/// objects, and the objects are untouched.
+fn foreign_objects(version: &'static str) {
+    let scene = Scene::new(&format!("foreign-{version}"));
+    let evil = "evil.gateway.example.com";
+    let rogue = "rogue.gateway.example.com";
+    scene.create_a_record(evil, "192.0.2.66");
+    let (foreign_id, foreign_etag) = scene.create_foreign_distribution(rogue);
+    let records_before: Vec<_> = scene
+        .records()
+        .into_iter()
+        .filter(|r| r.name == evil)
+        .collect();
+
+    let with = |extra: &str| {
+        format!(
+            "{}{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(""),
+            tenant("acme", "acme", ""),
+            extra
+        )
+    };
+    let intruders = format!(
+        "{}{}",
+        tenant("evil", "evil", ""),
+        tenant("rogue", "rogue", "")
+    );
+    let ws = scene.workspace(version, &with(&intruders));
+    let check = |text: &str, when: &str| {
+        for needle in [
+            "gateway tenant evil",
+            &format!("Route53 record {evil}"),
+            "192.0.2.66",
+            "gateway tenant rogue",
+            &format!("CloudFront alias {rogue}"),
+            &foreign_id,
+        ] {
+            assert!(
+                text.contains(needle),
+                "{when}: the errors name {needle:?}:\n{text}"
+            );
+        }
+    };
+    let first = apply_fails(&ws, "apply with foreign objects, edge new");
+    check(&flat(&first), "at apply");
+    let second = apply_fails(&ws, "apply with foreign objects, edge existing");
+    check(&flat(&second), "at plan");
+    assert!(
+        !flat(&second).contains("Creating..."),
+        "the second attempt fails in the plan:\n{}",
+        second.stdout
+    );
+
+    let untouched = || {
+        let (etag, aliases) = scene.distribution_state(&foreign_id);
+        assert_eq!(etag, foreign_etag, "the foreign distribution was updated");
+        assert_eq!(aliases, vec![rogue.to_string()]);
+        let records: Vec<_> = scene
+            .records()
+            .into_iter()
+            .filter(|r| r.name == evil)
+            .collect();
+        assert_eq!(records, records_before, "the foreign record changed");
+    };
+    untouched();
+    scene.assert_served(&["acme"], 100);
+
+    ws.write("main.tf", &with(""));
+    apply(&ws, "apply without the intruders");
+    plan_is_empty(&ws, "plan");
+    destroy(&ws, "destroy");
+    untouched();
+    scene.assert_nothing_left(&[evil]);
+}
+
+/// Route53 refuses a tenant's records once (a non-retryable AccessDenied). First the create's
+/// rollback succeeds: the tenant leaves nothing and the next apply creates it. Then the rollback
+/// fails too (DeleteRule refused): what was made stays in state, tainted, and the next apply
+/// replaces it. Either way the next apply converges with one alias and one rule per tenant.
+fn failure_midway(version: &'static str) {
+    let scene = Scene::new(&format!("failure-{version}"));
+    let route53_refuses = json!({
+        "match": "route53:ChangeResourceRecordSets", "error": "custom",
+        "code": "AccessDenied", "status": 403, "message": "injected: not allowed", "count": 1
+    });
+    let first = names("a", 0..3);
+    let both: Vec<String> = first.iter().cloned().chain(names("b", 0..3)).collect();
+    let config = |tenants: &[String]| {
+        format!(
+            "{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(""),
+            tenants_for_each("gateway_shared_edge.main.id", tenants)
+        )
+    };
+    let in_state = |ws: &common::terraform::Workspace| -> Vec<(String, bool)> {
+        state(ws)
+            .into_iter()
+            .filter(|(address, _)| address.starts_with("gateway_tenant."))
+            .map(|(_, (values, tainted))| (values["name"].as_str().unwrap().to_string(), tainted))
+            .collect()
+    };
+
+    // 1. The rollback works: the failed tenant leaves nothing behind.
+    let ws = scene.workspace(version, &config(&first));
+    scene.fault(route53_refuses.clone());
+    let out = apply_fails(&ws, "apply, records refused once");
+    assert!(flat(&out).contains("AccessDenied"), "{}", out.stdout);
+    let kept = in_state(&ws);
+    assert_eq!(
+        kept.len(),
+        2,
+        "the refused tenant is not in state: {kept:?}"
+    );
+    assert!(kept.iter().all(|(_, tainted)| !tainted), "{kept:?}");
+    let kept_names: Vec<&str> = kept.iter().map(|(n, _)| n.as_str()).collect();
+    scene.assert_served(&kept_names, 100);
+    apply(&ws, "apply again");
+    scene.assert_served(&strs(&first), 100);
+    plan_is_empty(&ws, "plan after convergence");
+
+    // 2. The rollback fails: the partial tenant is kept in state, tainted, and replaced.
+    ws.write("main.tf", &config(&both));
+    scene.fault(json!([route53_refuses, {
+        "match": "elbv2:DeleteRule", "error": "custom",
+        "code": "AccessDenied", "status": 403, "message": "injected: not allowed", "count": 1
+    }]));
+    let out = apply_fails(&ws, "apply, records and rollback refused");
+    assert!(flat(&out).contains("AccessDenied"), "{}", out.stdout);
+    let kept = in_state(&ws);
+    let tainted: Vec<&str> = kept
+        .iter()
+        .filter(|(_, t)| *t)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(kept.len(), 6, "every tenant is in state: {kept:?}");
+    assert_eq!(tainted.len(), 1, "the partial tenant is tainted: {kept:?}");
+    // What exists is all in state: one alias and one rule per tenant at most.
+    let pool_aliases: Vec<String> = scene.pool().into_iter().flat_map(|d| d.aliases).collect();
+    let unique: BTreeSet<&String> = pool_aliases.iter().collect();
+    assert_eq!(unique.len(), pool_aliases.len(), "{pool_aliases:?}");
+    assert_eq!(pool_aliases.len(), 6, "{pool_aliases:?}");
+    assert_eq!(scene.rules().iter().filter(|r| !r.is_default).count(), 6);
+    apply(&ws, "apply again: replace the tainted tenant");
+    scene.assert_served(&strs(&both), 100);
+    plan_is_empty(&ws, "plan after convergence");
+
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+/// 250 tenants at parallelism 10 and 100 aliases per distribution: refused at plan time while
+/// the rule quota is the default 100 (no AWS change made), then, with the quota raised to 300,
+/// three distributions, none over 100, every tenant served; then destroyed.
+fn many_tenants(version: &'static str) {
+    let scene = Scene::new(&format!("many-{version}"));
+    let tenants = names("p", 0..250);
+    let config = |edge_extra: &str| {
+        format!(
+            "{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(edge_extra),
+            tenants_for_each("gateway_shared_edge.main.id", &tenants)
+        )
+    };
+
+    let ws = scene.workspace(version, &config(""));
+    scene.reset_calls();
+    let out = apply_fails(&ws, "apply 250 tenants at the default rule quota");
+    let text = flat(&out);
+    assert!(
+        text.contains("max_listener_rules") && !text.contains("Creating..."),
+        "refused in the plan for the rule quota:\n{text}"
+    );
+    let calls = scene.calls();
+    assert!(
+        calls.mutating().is_empty(),
+        "a refused plan changes nothing in AWS, yet:\n{}",
+        calls.table()
+    );
+    scene.assert_nothing_left(&[]);
+
+    scene.configure(json!({"elbv2_rules_per_alb_quota": 300}));
+    ws.write("main.tf", &config("  max_listener_rules = 300"));
+    apply(&ws, "apply 250 tenants");
+    let served = scene.assert_served(&strs(&tenants), 100);
+    assert_eq!(
+        served.aliases_per_distribution.len(),
+        3,
+        "{:?}",
+        served.aliases_per_distribution
+    );
+    plan_is_empty(&ws, "plan after 250 tenants");
+    destroy(&ws, "destroy 250 tenants");
+    scene.assert_nothing_left(&[]);
+}
+
+/// The edge in state A; tenants 1-60 in state B and 61-120 in state C, applied at the same
+/// time with 50 aliases per distribution: all served, none over the cap.
+fn two_states(version: &'static str) {
+    let scene = Scene::new(&format!("two-states-{version}"));
+    scene.configure(json!({"elbv2_rules_per_alb_quota": 200}));
+    let edge = scene.workspace(
+        version,
+        &format!(
+            "{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl("  max_aliases_per_distribution = 50\n  max_listener_rules = 200")
+        ),
+    );
+    apply(&edge, "state A: the edge");
+
+    let b_names = names("b", 1..61);
+    let c_names = names("c", 61..121);
+    let tenants_ws = |names: &[String]| {
+        scene.workspace(
+            version,
+            &format!(
+                "{}{}",
+                scene.provider_hcl(),
+                tenants_for_each(&format!("\"{EDGE}\""), names)
+            ),
+        )
+    };
+    let b = tenants_ws(&b_names);
+    let c = tenants_ws(&c_names);
+    std::thread::scope(|s| {
+        let one = s.spawn(|| apply(&b, "state B: 60 tenants"));
+        let two = s.spawn(|| apply(&c, "state C: 60 tenants"));
+        one.join().unwrap();
+        two.join().unwrap();
+    });
+    let all: Vec<String> = b_names.iter().chain(&c_names).cloned().collect();
+    let served = scene.assert_served(&strs(&all), 50);
+    assert_eq!(
+        served.aliases_per_distribution.iter().sum::<usize>(),
+        120,
+        "{:?}",
+        served.aliases_per_distribution
+    );
+    // Both runs grow the pool at once; one caller reference per slot keeps them from making a
+    // slot twice, so 120 aliases at 50 each take exactly three distributions.
+    assert_eq!(
+        served.aliases_per_distribution.len(),
+        3,
+        "{:?}",
+        served.aliases_per_distribution
+    );
+    plan_is_empty(&b, "state B: plan");
+    plan_is_empty(&c, "state C: plan");
+
+    std::thread::scope(|s| {
+        let one = s.spawn(|| destroy(&b, "state B: destroy"));
+        let two = s.spawn(|| destroy(&c, "state C: destroy"));
+        one.join().unwrap();
+        two.join().unwrap();
+    });
+    destroy(&edge, "state A: destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+/// Turning IPv6 off and on again on an edge with tenants converges in one apply each: the
+/// tenants' AAAA records follow the edge.
+fn ipv6_toggle(version: &'static str) {
+    let scene = Scene::new(&format!("ipv6-{version}"));
+    let tenants = ["acme", "zeta"].map(String::from);
+    let config = |ipv6: bool| {
+        format!(
+            "{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(&format!("  ipv6_enabled = {ipv6}")),
+            tenants_for_each("gateway_shared_edge.main.id", &tenants)
+        )
+    };
+    let ws = scene.workspace(version, &config(true));
+    apply(&ws, "create with IPv6");
+    scene.assert_served(&strs(&tenants), 100);
+    for ipv6 in [false, true] {
+        ws.write("main.tf", &config(ipv6));
+        apply(&ws, &format!("ipv6_enabled = {ipv6}"));
+        plan_is_empty(&ws, &format!("plan after ipv6_enabled = {ipv6}"));
+        let aaaa = scene
+            .address_records()
+            .into_iter()
+            .filter(|r| r.kind == "AAAA")
+            .count();
+        assert_eq!(aaaa, if ipv6 { 2 } else { 0 }, "AAAA records");
+    }
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+/// An edge whose first distribution does not deploy within `timeouts.create`: the apply fails,
+/// but what was made is tracked (in state, tainted), so the next apply converges and destroy
+/// leaves nothing.
+fn edge_create_timeout(version: &'static str) {
+    let scene = Scene::new(&format!("edge-timeout-{version}"));
+    scene.configure(json!({"cloudfront_deploy_reads": 1_000_000}));
+    let ws = scene.workspace(
+        version,
+        &format!(
+            "{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl("  timeouts {\n    create = \"2s\"\n  }")
+        ),
+    );
+    let out = apply_fails(&ws, "create, never deployed");
+    assert!(flat(&out).contains("Timeout"), "{}", out.stdout);
+    let kept = state(&ws);
+    assert!(
+        kept.get("gateway_shared_edge.main")
+            .is_some_and(|(_, tainted)| *tainted),
+        "the edge is kept in state, tainted: {kept:?}"
+    );
+    scene.configure(json!({"cloudfront_deploy_reads": 1}));
+    apply(&ws, "apply again once CloudFront deploys");
+    plan_is_empty(&ws, "plan");
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+/// A tenant whose alias does not deploy within `timeouts.create` fails after about that long
+/// (its rollback does not wait out the delete timeout on top), and the next apply converges.
+fn tenant_create_timeout(version: &'static str) {
+    let scene = Scene::new(&format!("tenant-timeout-{version}"));
+    let config = |tenants: &[String]| {
+        format!(
+            "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n  timeouts {{\n    create = \"3s\"\n    delete = \"20s\"\n  }}\n}}\n",
+            scene.provider_hcl(),
+            scene.edge_hcl(""),
+            tenants
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let ws = scene.workspace(version, &config(&["acme".into()]));
+    apply(&ws, "create edge + acme");
+    scene.configure(json!({"cloudfront_deploy_reads": 1_000_000}));
+    ws.write("main.tf", &config(&["acme".into(), "slow".into()]));
+    let started = std::time::Instant::now();
+    let out = apply_fails(&ws, "create slow, never deployed");
+    let took = started.elapsed();
+    assert!(flat(&out).contains("Timeout"), "{}", out.stdout);
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "a 3s create timeout took {took:?}:\n{}",
+        out.stdout
+    );
+    scene.configure(json!({"cloudfront_deploy_reads": 1}));
+    apply(&ws, "apply again once CloudFront deploys");
+    scene.assert_served(&["acme", "slow"], 100);
+    plan_is_empty(&ws, "plan");
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+}
+
+macro_rules! on_terraform {
+    ($module:ident, $version:literal) => {
+        mod $module {
+            #[test]
+            fn lifecycle() {
+                super::lifecycle($version)
+            }
+            #[test]
+            fn drift() {
+                super::drift($version)
+            }
+            #[test]
+            fn foreign_objects() {
+                super::foreign_objects($version)
+            }
+            #[test]
+            fn failure_midway() {
+                super::failure_midway($version)
+            }
+            #[test]
+            fn many_tenants() {
+                super::many_tenants($version)
+            }
+            #[test]
+            fn two_states() {
+                super::two_states($version)
+            }
+            #[test]
+            fn ipv6_toggle() {
+                super::ipv6_toggle($version)
+            }
+            #[test]
+            fn tenant_create_timeout() {
+                super::tenant_create_timeout($version)
+            }
+            #[test]
+            fn edge_create_timeout() {
+                super::edge_create_timeout($version)
+            }
+        }
+    };
+}
+
+on_terraform!(v1_15_5, "1.15.5");
+on_terraform!(v1_0_3, "1.0.3");
