@@ -1,0 +1,7 @@
+import {
+  to = gateway_tenant.acme
+  identity = {
+    edge_id = "gateway-prod"
+    name    = "acme"
+  }
+}

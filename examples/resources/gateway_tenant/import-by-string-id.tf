@@ -1,0 +1,4 @@
+import {
+  to = gateway_tenant.acme
+  id = "gateway-prod/acme"
+}
