@@ -445,7 +445,7 @@ async fn ensure(
             Err(_) => {
                 return Err((
                     GatewayError::Other(format!(
-                        "distribution {} was not deployed within {deadline:?}",
+                        "Timeout: distribution {} was not deployed within {deadline:?} (timeouts.create)",
                         placed.distribution.id
                     )),
                     tenant,
@@ -518,7 +518,7 @@ async fn remove(
                 Ok(Err(reason)) => return Err(GatewayError::Other(reason)),
                 Err(_) => {
                     return Err(GatewayError::Other(format!(
-                        "distribution {id} was not deployed within {deadline:?}"
+                        "Timeout: distribution {id} was not deployed within {deadline:?} (timeouts.delete)"
                     )))
                 }
             }
