@@ -373,3 +373,53 @@ resource "gateway_tenant" "partner" {
         );
     }
 }
+
+/// A `terraform` found on PATH (outside the pinned tools), when the machine has one: the same
+/// validation and a plan against the emulator. Its version is printed with the test output.
+#[tokio::test]
+async fn a_terraform_found_on_path() {
+    let probe = Workspace::new("path", "");
+    let version = probe.run(&["version"]);
+    if version.code == 127 {
+        println!("no terraform on PATH: nothing to check");
+        return;
+    }
+    let line = version
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    println!("terraform on PATH: {line}");
+    let numbers: Vec<u32> = line
+        .trim_start_matches("Terraform v")
+        .split(['.', '-'])
+        .take(2)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    if numbers.first().copied().unwrap_or(0) < 1 {
+        println!("{line} predates plugin protocol 6: not supported, not checked");
+        return;
+    }
+    let ws = Workspace::new("path", &valid_config());
+    let out = ws.run(&["validate", "-json"]);
+    assert!(out.success(), "{line}: {}\n{}", out.stdout, out.stderr);
+
+    let emulator = common::emulator::session().await;
+    let config = format!(
+        "{}{}{}",
+        emulated_provider_block(&emulator.url),
+        edge(&[]),
+        r#"
+resource "gateway_tenant" "partner" {
+  for_each = toset(["acme", "zeta", "kite"])
+  edge_id  = gateway_shared_edge.main.id
+  name     = each.key
+}
+"#
+    );
+    let ws = Workspace::new("path", &config).with_emulator_env();
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.success(), "{line}: {}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("4 to add"), "{line}: {}", plan.stdout);
+}
