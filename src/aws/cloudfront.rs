@@ -821,7 +821,8 @@ fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-fn to_aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
+/// An `Aliases` element holding `items` (with the quantity AWS requires alongside).
+pub fn to_aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
     let quantity = i32::try_from(items.len()).map_err(|_| {
         AwsError::new(
             "UpdateDistribution",

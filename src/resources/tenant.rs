@@ -24,7 +24,8 @@ use crate::protocol::Diagnostics;
 use crate::service::aliases::WaitPolicy;
 use crate::service::records::alias_target;
 use crate::service::{
-    normalize_host, AliasOutcome, EdgeView, Gateway, GatewayError, RuleInfo, DEFAULT_DEPLOY_TIMEOUT,
+    await_deployment, AliasOutcome, EdgeView, Gateway, GatewayError, RuleInfo,
+    DEFAULT_DEPLOY_TIMEOUT,
 };
 
 pub const TYPE_NAME: &str = "gateway_tenant";
@@ -267,11 +268,7 @@ async fn check_foreign(
     let records = gateway
         .tenant_records(&edge.record.hosted_zone_id, host)
         .await?;
-    let pool_domains: BTreeSet<String> = edge
-        .members
-        .iter()
-        .map(|m| normalize_host(&m.distribution.domain_name))
-        .collect();
+    let pool_domains = edge.pool_domains();
     let foreign = records
         .aliases
         .iter()
@@ -439,18 +436,9 @@ async fn ensure(
     // 4. Wait for the distribution, sharing the wait with the tenants changed alongside.
     if let AliasOutcome::Added { wait: Some(wait) } = placed.outcome {
         let deadline = tenant.timeout("create");
-        match tokio::time::timeout(deadline, wait).await {
-            Ok(Ok(())) => {}
-            Ok(Err(reason)) => return Err((GatewayError::Other(reason), tenant)),
-            Err(_) => {
-                return Err((
-                    GatewayError::Other(format!(
-                        "Timeout: distribution {} was not deployed within {deadline:?} (timeouts.create)",
-                        placed.distribution.id
-                    )),
-                    tenant,
-                ))
-            }
+        let id = &placed.distribution.id;
+        if let Err(err) = await_deployment(wait, id, deadline, "timeouts.create").await {
+            return Err((err, tenant));
         }
     }
     Ok(tenant)
@@ -468,11 +456,7 @@ async fn remove(
         return Ok(());
     };
     let host = edge.host_of(&tenant.name);
-    let pool_domains: BTreeSet<String> = edge
-        .members
-        .iter()
-        .map(|m| normalize_host(&m.distribution.domain_name))
-        .collect();
+    let pool_domains = edge.pool_domains();
     let zone = &edge.record.hosted_zone_id;
     let records = gateway.tenant_records(zone, &host).await?;
     let ours: Vec<_> = records
@@ -512,16 +496,7 @@ async fn remove(
         if let AliasOutcome::Removed { wait: Some(wait) } =
             gateway.remove_tenant_alias(&id, &host, &policy).await?
         {
-            let deadline = tenant.timeout("delete");
-            match tokio::time::timeout(deadline, wait).await {
-                Ok(Ok(())) => {}
-                Ok(Err(reason)) => return Err(GatewayError::Other(reason)),
-                Err(_) => {
-                    return Err(GatewayError::Other(format!(
-                        "Timeout: distribution {id} was not deployed within {deadline:?} (timeouts.delete)"
-                    )))
-                }
-            }
+            await_deployment(wait, &id, tenant.timeout("delete"), "timeouts.delete").await?;
         }
     }
     Ok(())
@@ -572,11 +547,7 @@ async fn observe(
         Some(m) => records.types_pointing_at(&m.distribution.domain_name),
         None => Vec::new(),
     };
-    let pool_domains: BTreeSet<String> = edge
-        .members
-        .iter()
-        .map(|m| normalize_host(&m.distribution.domain_name))
-        .collect();
+    let pool_domains = edge.pool_domains();
     let any_record = records
         .aliases
         .iter()

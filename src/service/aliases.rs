@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_cloudfront::types::Aliases;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::normalize_host;
+use crate::aws::cloudfront::to_aliases;
 use crate::aws::{AwsError, CloudFront, ErrorKind};
 
 /// One requested change.
@@ -184,7 +184,7 @@ async fn write(
             if next == current {
                 return Ok(false);
             }
-            config.aliases = Some(aliases(next)?);
+            config.aliases = Some(to_aliases(next)?);
             Ok(true)
         })
         .await;
@@ -223,13 +223,4 @@ fn deploy_wait(cloudfront: &CloudFront, id: &str, policy: &WaitPolicy) -> Deploy
     }
     .boxed()
     .shared()
-}
-
-fn aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
-    let quantity = i32::try_from(items.len()).unwrap_or(i32::MAX);
-    Aliases::builder()
-        .quantity(quantity)
-        .set_items((!items.is_empty()).then_some(items))
-        .build()
-        .map_err(|e| AwsError::new("UpdateDistribution", ErrorKind::InvalidInput, e.to_string()))
 }

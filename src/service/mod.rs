@@ -92,6 +92,14 @@ impl EdgeView {
             .collect()
     }
 
+    /// The pool's CloudFront domain names, normalized: what a tenant's records may point at.
+    pub fn pool_domains(&self) -> BTreeSet<String> {
+        self.members
+            .iter()
+            .map(|m| normalize_host(&m.distribution.domain_name))
+            .collect()
+    }
+
     pub fn host_of(&self, tenant: &str) -> String {
         format!("{tenant}.{}", self.record.domain)
     }
@@ -279,6 +287,22 @@ impl Gateway {
         let hosts = plans.new_hosts.entry(edge_id.to_string()).or_default();
         hosts.insert(host.to_string());
         hosts.clone()
+    }
+}
+
+/// Waits for a shared deployment wait of `distribution_id`, at most `deadline`; `setting` names
+/// the timeout the user can raise (e.g. `timeouts.create`).
+pub async fn await_deployment(
+    wait: DeployWait,
+    distribution_id: &str,
+    deadline: Duration,
+    setting: &str,
+) -> Result<(), GatewayError> {
+    match tokio::time::timeout(deadline, wait).await {
+        Ok(result) => result.map_err(GatewayError::Other),
+        Err(_) => Err(GatewayError::Other(format!(
+            "Timeout: distribution {distribution_id} was not deployed within {deadline:?} ({setting})"
+        ))),
     }
 }
 

@@ -210,12 +210,7 @@ impl Gateway {
         let mut config = source.value;
         config.caller_reference = edge.record.caller_reference(slot);
         config.comment = pool_comment(&edge_id, slot);
-        config.aliases = Some(
-            aws_sdk_cloudfront::types::Aliases::builder()
-                .quantity(0)
-                .build()
-                .map_err(|e| GatewayError::Other(e.to_string()))?,
-        );
+        config.aliases = Some(crate::aws::cloudfront::to_aliases(Vec::new())?);
         config.enabled = true;
         crate::aws::cloudfront::prepare_for_update(&mut config);
         let mut tags = cloudfront.list_tags(&template.distribution.arn).await?;
