@@ -163,12 +163,15 @@ chmod a+x "$TF103"
 ln -sfn "$TF103" "$BIN/terraform-1.0.3"
 
 # 4. Check both, then stamp.
+#    An empty CLI config of our own, not /dev/null: in some sandboxes /dev/null is a plain file with content.
+empty_rc=$(mktemp "${TMPDIR:-/tmp}/gateway-empty-tfrc.XXXXXX")
 for v in 1.15.5 1.0.3; do
-  out=$(env -u TF_CLI_CONFIG_FILE -u TERRAFORM_CONFIG CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null \
-    "$BIN/terraform-$v" version 2>&1) || die "terraform-$v version failed: $out"
-  [[ $out == "Terraform v$v"* ]] || die "terraform-$v reports: $out"
+  out=$(env -u TF_CLI_CONFIG_FILE -u TERRAFORM_CONFIG CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE="$empty_rc" \
+    "$BIN/terraform-$v" version 2>&1) || { rm -f "$empty_rc"; die "terraform-$v version failed: $out"; }
+  [[ $out == "Terraform v$v"* ]] || { rm -f "$empty_rc"; die "terraform-$v reports: $out"; }
   log "ok: .tools/bin/terraform-$v (${out%%$'\n'*})"
 done
+rm -f "$empty_rc"
 want_stamp >"$STAMP.tmp"
 mv -f "$STAMP.tmp" "$STAMP"
 log "done ($MODE)"
