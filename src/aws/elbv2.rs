@@ -19,11 +19,12 @@ use super::error::{AwsError, ErrorKind};
 use super::retry::conflict_pause;
 use super::wait::WaitSettings;
 use super::{found, missing};
+use crate::domain::allocation::lowest_free_priority;
 
 /// Lowest priority a listener rule may have.
-pub const MIN_RULE_PRIORITY: i32 = 1;
+pub const MIN_RULE_PRIORITY: i64 = 1;
 /// Highest priority a listener rule may have.
-pub const MAX_RULE_PRIORITY: i32 = 50_000;
+pub const MAX_RULE_PRIORITY: i64 = 50_000;
 /// Attempts at creating a rule on a freshly chosen priority before `PriorityInUse` is
 /// reported. Each lost attempt means another writer created a rule meanwhile.
 pub const PRIORITY_CONFLICT_MAX_ATTEMPTS: u32 = 10;
@@ -470,7 +471,14 @@ impl Elbv2 {
                 Some(pinned) => pinned,
                 None => {
                     let rules = self.describe_listener_rules(&spec.listener_arn).await?;
-                    lowest_free_priority(rules.iter().filter_map(rule_priority)).ok_or_else(|| {
+                    let used = rules
+                        .iter()
+                        .filter_map(rule_priority)
+                        .map(i64::from)
+                        .collect();
+                    lowest_free_priority(&used, MIN_RULE_PRIORITY, MAX_RULE_PRIORITY)
+                        .map(|p| p as i32)
+                        .ok_or_else(|| {
                         AwsError::new(
                             "CreateRule",
                             ErrorKind::Quota,
@@ -569,12 +577,6 @@ impl Elbv2 {
     }
 }
 
-/// The lowest priority in 1..=50000 not in `used`, or `None` when all are taken.
-pub fn lowest_free_priority(used: impl IntoIterator<Item = i32>) -> Option<i32> {
-    let used: std::collections::BTreeSet<i32> = used.into_iter().collect();
-    (MIN_RULE_PRIORITY..=MAX_RULE_PRIORITY).find(|p| !used.contains(p))
-}
-
 /// A rule's numeric priority; `None` for the default rule (priority `default`).
 pub fn rule_priority(rule: &Rule) -> Option<i32> {
     rule.priority.as_deref().and_then(|p| p.parse().ok())
@@ -632,33 +634,6 @@ fn from_tags(tags: Vec<Tag>) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_lowest_free_priority_is_chosen() {
-        let cases: &[(&[i32], Option<i32>)] = &[
-            (&[], Some(1)),
-            (&[1], Some(2)),
-            (&[2, 3], Some(1)),
-            (&[1, 2, 3, 5], Some(4)),
-            (&[3, 1, 2], Some(4)),
-            (&[10, 20], Some(1)),
-        ];
-        for (used, want) in cases {
-            assert_eq!(
-                lowest_free_priority(used.iter().copied()),
-                *want,
-                "{used:?}"
-            );
-        }
-        assert_eq!(
-            lowest_free_priority(MIN_RULE_PRIORITY..=MAX_RULE_PRIORITY),
-            None
-        );
-        assert_eq!(
-            lowest_free_priority((1..=MAX_RULE_PRIORITY).filter(|p| *p != 49_999)),
-            Some(49_999)
-        );
-    }
 
     #[test]
     fn priorities_and_hosts_are_read_from_rules() {

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_route53::types::RrType;
 
 use super::model;
+use crate::aws::elbv2::{MAX_RULE_PRIORITY, MIN_RULE_PRIORITY};
 use crate::domain::allocation::{alias_room, Slot};
 use crate::domain::edge::{
     parse_tenant_id, tenant_id, EdgeRecord, TAG_EDGE, TAG_PREFIX, TAG_TENANT,
@@ -32,10 +33,6 @@ pub const TYPE_NAME: &str = "gateway_tenant";
 
 /// The schema version of the stored state.
 pub const SCHEMA_VERSION: i64 = 0;
-
-/// The priorities an ALB listener rule may have.
-pub const MIN_PRIORITY: i64 = 1;
-pub const MAX_PRIORITY: i64 = 50_000;
 
 pub struct TenantResource;
 
@@ -76,7 +73,7 @@ pub fn schema() -> Schema {
             .optional_computed()
             .use_state_for_unknown()
             .description("Priority of the tenant's listener rule. Left out, the lowest free priority is allocated.")
-            .validator(IntBetween(MIN_PRIORITY, MAX_PRIORITY)),
+            .validator(IntBetween(MIN_RULE_PRIORITY, MAX_RULE_PRIORITY)),
     )
     .attribute(
         Attribute::string_map("tags")
@@ -819,17 +816,7 @@ async fn check_capacity(
         .filter(|h| !existing_hosts.contains(*h))
         .count();
     let slots: Vec<Slot> = edge
-        .map(|e| {
-            e.members
-                .iter()
-                .map(|m| Slot {
-                    slot: m.slot,
-                    distribution_id: m.distribution.id.clone(),
-                    aliases: m.distribution.aliases.clone(),
-                    capacity: record.max_aliases_per_distribution,
-                })
-                .collect()
-        })
+        .map(|e| e.slots(record.max_aliases_per_distribution))
         .unwrap_or_default();
     let room = alias_room(
         &slots,

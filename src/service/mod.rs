@@ -18,6 +18,7 @@ use std::time::Duration;
 use aws_sdk_cloudfront::types::DistributionSummary;
 
 use crate::aws::AwsClients;
+use crate::domain::allocation::Slot;
 use crate::domain::edge::{parse_pool_comment, EdgeRecord};
 pub use aliases::{AliasOutcome, DeployWait};
 pub use cache::{Cached, Keyed, KeyedLocks};
@@ -89,6 +90,19 @@ impl EdgeView {
         self.members
             .iter()
             .flat_map(|m| m.distribution.aliases.iter().cloned())
+            .collect()
+    }
+
+    /// The pool as allocation sees it, each distribution holding at most `capacity` aliases.
+    pub fn slots(&self, capacity: usize) -> Vec<Slot> {
+        self.members
+            .iter()
+            .map(|m| Slot {
+                slot: m.slot,
+                distribution_id: m.distribution.id.clone(),
+                aliases: m.distribution.aliases.clone(),
+                capacity,
+            })
             .collect()
     }
 

@@ -24,26 +24,16 @@ impl Gateway {
     /// being created, and its capacity.
     fn slots(&self, edge: &EdgeView) -> Vec<Slot> {
         let reservations = self.reservations.lock().unwrap_or_else(|e| e.into_inner());
-        edge.members
-            .iter()
-            .map(|m| {
-                let mut aliases = m.distribution.aliases.clone();
-                if let Some(reserved) = reservations.aliases.get(&m.distribution.id) {
-                    aliases.extend(reserved.iter().cloned());
-                }
-                let cap = edge.record.max_aliases_per_distribution;
-                let capacity = reservations
-                    .capacity_limits
-                    .get(&m.distribution.id)
-                    .map_or(cap, |limit| (*limit).min(cap));
-                Slot {
-                    slot: m.slot,
-                    distribution_id: m.distribution.id.clone(),
-                    aliases,
-                    capacity,
-                }
-            })
-            .collect()
+        let mut slots = edge.slots(edge.record.max_aliases_per_distribution);
+        for slot in &mut slots {
+            if let Some(reserved) = reservations.aliases.get(&slot.distribution_id) {
+                slot.aliases.extend(reserved.iter().cloned());
+            }
+            if let Some(limit) = reservations.capacity_limits.get(&slot.distribution_id) {
+                slot.capacity = slot.capacity.min(*limit);
+            }
+        }
+        slots
     }
 
     /// Adds `host` to a pool distribution with room (first fit), growing the pool when every
