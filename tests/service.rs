@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::emulator::{session, Session, CERTIFICATE_ARN};
-use gateway::domain::edge::EdgeRecord;
+use gateway::domain::edge::{EdgeRecord, TAG_EDGE, TAG_TENANT};
 use gateway::service::aliases::WaitPolicy;
 use gateway::service::{EdgeSpec, Gateway, Settings};
 use tokio_util::sync::CancellationToken;
@@ -184,5 +184,73 @@ async fn a_full_pool_refuses_with_capacity_error() {
             .count("cloudfront:CreateDistributionWithTags")
             .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
+    let emulator = session().await;
+    let gw = gateway(&emulator).await;
+    let spec = edge_spec(&emulator, 100, 5).await;
+    gw.create_edge(&spec).await.unwrap();
+    let host = format!("lost.{DOMAIN}");
+    let listener = &spec.record.listener_arn;
+    let zone = &spec.record.hosted_zone_id;
+    emulator.reset_calls().await;
+
+    // Each first answer is lost after AWS made the change; the SDK retries the request.
+    emulator
+        .lose_responses("cloudfront:UpdateDistribution", 1)
+        .await;
+    let placed = gw
+        .place_tenant_alias("edge", &host, &policy(true))
+        .await
+        .expect("the alias is in place after the retry");
+
+    emulator.lose_responses("elbv2:CreateRule", 1).await;
+    let tags: BTreeMap<String, String> = [
+        (TAG_EDGE.to_string(), "edge".to_string()),
+        (TAG_TENANT.to_string(), "lost".to_string()),
+    ]
+    .into();
+    let rule = gw
+        .create_tenant_rule(listener, &host, &spec.record.target_group_arn, None, tags)
+        .await
+        .expect("the rule made by the first attempt is adopted");
+
+    emulator
+        .lose_responses("route53:ChangeResourceRecordSets", 1)
+        .await;
+    gw.create_tenant_records(
+        zone,
+        &host,
+        &placed.distribution.domain_name,
+        true,
+        &[],
+        None,
+    )
+    .await
+    .expect("the records made by the first attempt are recognised");
+
+    // Each request did reach AWS twice, and AWS holds each object once.
+    for op in [
+        "cloudfront:UpdateDistribution",
+        "elbv2:CreateRule",
+        "route53:ChangeResourceRecordSets",
+    ] {
+        assert_eq!(emulator.statuses(op).await.first(), Some(&500), "{op}");
+        assert!(emulator.count(op).await >= 2, "{op} was not retried");
+    }
+    let fresh = gateway(&emulator).await;
+    let edge = fresh.edge("edge").await.unwrap();
+    assert_eq!(edge.hosts(), BTreeSet::from([host.clone()]));
+    let rules = fresh.listener_rules(listener).await.unwrap();
+    let for_host: Vec<_> = rules.iter().filter(|r| r.hosts == [host.clone()]).collect();
+    assert_eq!(for_host.len(), 1, "{rules:?}");
+    assert_eq!(for_host[0].arn, rule.arn);
+    let records = fresh.tenant_records(zone, &host).await.unwrap();
+    assert_eq!(
+        records.types_pointing_at(&placed.distribution.domain_name),
+        ["A", "AAAA"]
     );
 }

@@ -101,7 +101,25 @@ impl Gateway {
             .filter_map(|c| c.resource_record_set.clone())
             .collect();
         let route53 = &self.aws.route53;
-        let infos = route53.change_records(zone_id, &[changes]).await?;
+        let infos = match route53.change_records(zone_id, &[changes]).await {
+            Ok(infos) => infos,
+            // Refused as already there: if the zone now holds exactly this batch's outcome,
+            // an earlier attempt of it was made and only its answer was lost (the SDK retried).
+            Err(err) if err.has_code("InvalidChangeBatch") => {
+                self.zones.entry(zone_id).invalidate().await;
+                let now = self.zone_records(zone_id).await?;
+                let done = created
+                    .iter()
+                    .all(|c| now.iter().any(|r| same_record(r, c)))
+                    && replace.iter().all(|old| !now.contains(old));
+                if !done {
+                    return Err(err.into());
+                }
+                tracing::debug!(host, "the records were created by an earlier attempt");
+                Vec::new()
+            }
+            Err(err) => return Err(err.into()),
+        };
         let removed: Vec<(String, RrType)> = replace
             .iter()
             .map(|r| (normalize_host(&r.name), r.r#type.clone()))
@@ -170,6 +188,14 @@ impl Gateway {
             .await;
         Ok(())
     }
+}
+
+/// True when two records have the same name, type and alias target.
+fn same_record(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
+    normalize_host(&a.name) == normalize_host(&b.name)
+        && a.r#type == b.r#type
+        && alias_target(a) == alias_target(b)
+        && a.set_identifier == b.set_identifier
 }
 
 fn delete_change(record: &ResourceRecordSet) -> Result<Change, GatewayError> {

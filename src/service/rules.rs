@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 
 use super::{normalize_host, Gateway, GatewayError};
-use crate::aws::elbv2::{HostRule, ListenerRule, MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE};
+use crate::aws::elbv2::{
+    HostRule, ListenerRule, MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE, MAX_RULE_PRIORITY,
+    MIN_RULE_PRIORITY,
+};
 use crate::domain::allocation::lowest_free_priority;
 use crate::domain::edge::{TAG_EDGE, TAG_TENANT};
-
-/// Lowest and highest priority an ALB rule may have.
-pub const MIN_PRIORITY: i64 = 1;
-pub const MAX_PRIORITY: i64 = 50_000;
 
 /// Attempts at creating a rule when other runs keep taking the chosen priority.
 const MAX_PRIORITY_ATTEMPTS: usize = 10;
@@ -44,6 +43,16 @@ impl RuleInfo {
             target_groups,
             tags: rule.tags.clone(),
         }
+    }
+
+    /// True when this rule is the one `spec` asks for: the same host, target group and
+    /// priority, and every tag of `spec` plus the provider's own.
+    fn is_made_from(&self, spec: &HostRule) -> bool {
+        self.priority == spec.priority.map(i64::from)
+            && self.hosts == spec.hosts
+            && self.target_groups == [spec.target_group_arn.clone()]
+            && self.tags.get(MANAGED_BY_TAG_KEY).map(String::as_str) == Some(MANAGED_BY_TAG_VALUE)
+            && spec.tags.iter().all(|(k, v)| self.tags.get(k) == Some(v))
     }
 
     /// True when this rule was created by the provider for `tenant` of `edge`.
@@ -96,9 +105,9 @@ impl Gateway {
                     let mut used: std::collections::BTreeSet<i64> =
                         rules.iter().filter_map(|r| r.priority).collect();
                     used.extend(taken.iter().copied());
-                    let p = lowest_free_priority(&used, MIN_PRIORITY, MAX_PRIORITY).ok_or_else(
+                    let p = lowest_free_priority(&used, MIN_RULE_PRIORITY, MAX_RULE_PRIORITY).ok_or_else(
                         || GatewayError::Capacity(format!(
-                            "every priority from {MIN_PRIORITY} to {MAX_PRIORITY} of listener {listener_arn} is taken"
+                            "every priority from {MIN_RULE_PRIORITY} to {MAX_RULE_PRIORITY} of listener {listener_arn} is taken"
                         )),
                     )?;
                     taken.insert(p);
@@ -124,14 +133,24 @@ impl Gateway {
                         .await;
                     return Ok(info);
                 }
-                // Another run took the priority: read the rules again and pick anew.
-                Err(err) if err.has_code("PriorityInUse") && pinned.is_none() => {
+                // Either another run took the priority, or an earlier attempt of this very
+                // request was made by AWS and only its answer was lost (the SDK retried it).
+                // Read the rules again: adopt our own rule if it is there, else pick anew.
+                Err(err) if err.has_code("PriorityInUse") => {
                     tracing::debug!(
                         listener = listener_arn,
                         priority,
-                        "priority taken by another writer"
+                        "priority in use, reading the rules again"
                     );
                     self.rules.entry(listener_arn).invalidate().await;
+                    let rules = self.listener_rules(listener_arn).await?;
+                    if let Some(own) = rules.iter().find(|r| r.is_made_from(&spec)) {
+                        tracing::debug!(rule = %own.arn, "the rule was created by an earlier attempt");
+                        return Ok(own.clone());
+                    }
+                    if pinned.is_some() {
+                        return Err(err.into());
+                    }
                     last_error = Some(err);
                 }
                 Err(err) => return Err(err.into()),

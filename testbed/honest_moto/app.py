@@ -221,9 +221,15 @@ class HonestApp:
             STATE.calls[op_key] += 1
             fault = pick_fault(service, op_key)
             if fault is not None:
-                code, status_code, message = fault
+                code, status_code, message, lost_response = fault
+                if lost_response:
+                    # The change is made; only its answer is replaced.
+                    self._call_moto(environ)
                 STATE.faults_injected[op_key] += 1
-                STATE.call_log.append({"op": op_key, "status": status_code, "fault": code})
+                entry = {"op": op_key, "status": status_code, "fault": code}
+                if lost_response:
+                    entry["lost_response"] = True
+                STATE.call_log.append(entry)
                 status_i, headers_d, body = error_response(service, code, message, status_code)
                 status = f"{status_i} {'Service Unavailable' if status_i == 503 else 'Error'}"
                 headers = list(headers_d.items())

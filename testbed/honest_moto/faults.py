@@ -7,6 +7,9 @@ A fault rule is a JSON object:
      "count": 2,                                 # answer the next 2 matching calls (then the rule is spent)
      "rate": 0.3,                                # or: each matching call fails with this probability
      "skip": 0,                                  # let this many matching calls through first
+     "lost_response": false,                     # true: serve the call (its change is made), then
+                                                 # answer with the fault, as when a response is lost
+                                                 # on its way back and the client retries
      "code": "...", "status": 400, "message": "..."}   # only for error="custom"
 
 Rules are tried in order; the first that fires answers the call.  A rule with
@@ -78,6 +81,11 @@ def normalize_fault(rule: Any) -> dict[str, Any]:
     if not isinstance(skip, int) or skip < 0:
         raise ValueError("skip must be a non-negative integer")
     out["skip"] = skip
+    lost = rule.pop("lost_response", False)
+    if not isinstance(lost, bool):
+        raise ValueError("lost_response must be true or false")
+    if lost:
+        out["lost_response"] = True
     if kind == "custom":
         try:
             out["code"] = str(rule.pop("code"))
@@ -98,8 +106,10 @@ def _matches(pattern: str, service: str, op_key: str) -> bool:
     return pattern == op_key
 
 
-def pick_fault(service: str, op_key: str) -> tuple[str, int, str] | None:
-    """Decide whether this call fails; consumes counts. Caller holds the lock."""
+def pick_fault(service: str, op_key: str) -> tuple[str, int, str, bool] | None:
+    """Decide whether this call fails; consumes counts. Caller holds the lock.
+
+    Answers (code, status, message, lost_response)."""
     faults = STATE.config["faults"]
     for rule in list(faults):
         if not _matches(rule["match"], service, op_key):
@@ -118,8 +128,10 @@ def pick_fault(service: str, op_key: str) -> tuple[str, int, str] | None:
         elif "rate" in rule:
             if STATE.rng.random() >= rule["rate"]:
                 continue
+        lost = rule.get("lost_response", False)
         if rule["error"] == "custom":
-            return rule["code"], rule["status"], rule["message"]
+            return rule["code"], rule["status"], rule["message"], lost
         table = KINDS[rule["error"]]
-        return table.get(service) or table["*"]
+        code, status, message = table.get(service) or table["*"]
+        return code, status, message, lost
     return None

@@ -96,6 +96,20 @@ def test_fault_answers_in_each_services_shape(cf, r53, elb, raw_cf, raw_r53, con
     cf.list_distributions()
 
 
+def test_a_lost_response_makes_the_change_then_answers_the_fault(ec2, elb, control):
+    alb = make_alb(ec2, elb, "lost")
+    control.config(faults=[{"match": "elbv2:CreateRule", "count": 1, "error": "internal", "lost_response": True}])
+    expect_error(elb.create_rule, "InternalFailure", 500, ListenerArn=alb["listener"], Priority=7,
+                 **host_rule("lost.example.com", alb["tg"]))
+    rules = [r for r in elb.describe_rules(ListenerArn=alb["listener"])["Rules"] if not r["IsDefault"]]
+    assert [r["Priority"] for r in rules] == ["7"]  # the change was made
+    # The client's retry of the same request is refused as AWS refuses a duplicate.
+    expect_error(elb.create_rule, "PriorityInUse", 400, ListenerArn=alb["listener"], Priority=7,
+                 **host_rule("lost.example.com", alb["tg"]))
+    log = control.request("GET", "calls?log=1")[1]["log"]
+    assert [e.get("lost_response") for e in log if e["op"] == "elbv2:CreateRule"] == [True, None]
+
+
 def test_a_fraction_of_calls_fail(cf, control):
     control.config(fault_seed=7, faults=[{"match": "*", "rate": 0.5, "error": "throttle"}])
     outcomes = []

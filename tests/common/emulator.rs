@@ -294,6 +294,19 @@ impl Session {
             .await;
     }
 
+    /// Makes the next `count` calls of `operation` take effect but answer a 5xx, as when the
+    /// response is lost and the client retries a request AWS already carried out.
+    pub async fn lose_responses(&self, operation: &str, count: u32) {
+        let rule = serde_json::json!({
+            "match": operation,
+            "error": "internal",
+            "count": count,
+            "lost_response": true,
+        });
+        self.control("POST", "faults", Some(&rule.to_string()))
+            .await;
+    }
+
     /// AWS calls per `service:Operation` since the last reset.
     pub async fn calls(&self) -> BTreeMap<String, u64> {
         let answer = self.control("GET", "calls", None).await;
