@@ -19,7 +19,8 @@ use common::emulator::{
 };
 use gateway::aws::cloudfront::{CloudFrontApi, Versioned, ETAG_CONFLICT_MAX_ATTEMPTS};
 use gateway::aws::elbv2::{
-    Elbv2Api, HostRule, RulePage, RuleSelector, MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE,
+    Elbv2Api, HostRule, ListenerPage, RulePage, RuleSelector, MANAGED_BY_TAG_KEY,
+    MANAGED_BY_TAG_VALUE,
 };
 use gateway::aws::route53::cloudfront_alias_changes;
 use gateway::aws::{AwsClients, AwsError, CloudFront, Elbv2, ErrorKind};
@@ -1512,6 +1513,13 @@ struct PriorityThief {
 impl Elbv2Api for PriorityThief {
     async fn describe_listeners(&self, arns: Vec<String>) -> Result<Vec<elb::Listener>, AwsError> {
         Elbv2Api::describe_listeners(&self.inner, arns).await
+    }
+    async fn describe_load_balancer_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<String>,
+    ) -> Result<ListenerPage, AwsError> {
+        Elbv2Api::describe_load_balancer_listeners(&self.inner, load_balancer_arn, marker).await
     }
     async fn describe_load_balancers(
         &self,

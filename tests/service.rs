@@ -254,3 +254,87 @@ async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
         ["A", "AAAA"]
     );
 }
+
+#[tokio::test]
+async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
+    use aws_sdk_elasticloadbalancingv2::types as elb;
+    let emulator = session().await;
+    let gw = gateway(&emulator).await;
+    let spec = edge_spec(&emulator, 100, 5).await;
+    let listener = &spec.record.listener_arn;
+    let sdk = emulator.elbv2_sdk();
+    let load_balancer = sdk
+        .describe_listeners()
+        .listener_arns(listener)
+        .send()
+        .await
+        .unwrap()
+        .listeners
+        .unwrap()
+        .remove(0)
+        .load_balancer_arn
+        .unwrap();
+    // Another listener of the same load balancer, with two rules of its own.
+    let other = sdk
+        .create_listener()
+        .load_balancer_arn(&load_balancer)
+        .protocol(elb::ProtocolEnum::Http)
+        .port(8080)
+        .default_actions(
+            elb::Action::builder()
+                .r#type(elb::ActionTypeEnum::Forward)
+                .target_group_arn(&spec.record.target_group_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .listeners
+        .unwrap()
+        .remove(0)
+        .listener_arn
+        .unwrap();
+    for (priority, host) in [(1, "a.other.example"), (2, "b.other.example")] {
+        let (conditions, actions) = gateway::aws::elbv2::host_rule_parts(
+            &[host.to_string()],
+            &spec.record.target_group_arn,
+        );
+        sdk.create_rule()
+            .listener_arn(&other)
+            .priority(priority)
+            .set_conditions(Some(conditions))
+            .set_actions(Some(actions))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        gw.load_balancer_rules_used(listener).await.unwrap(),
+        Some(2)
+    );
+    let host = format!("counted.{DOMAIN}");
+    gw.create_tenant_rule(
+        listener,
+        &host,
+        &spec.record.target_group_arn,
+        None,
+        BTreeMap::new(),
+    )
+    .await
+    .unwrap();
+    // The provider's own rule is counted from the patched cache, without reading again.
+    emulator.reset_calls().await;
+    assert_eq!(
+        gw.load_balancer_rules_used(listener).await.unwrap(),
+        Some(3)
+    );
+    assert_eq!(emulator.calls().await.values().sum::<u64>(), 0);
+
+    let missing = listener.replace("listener/app", "listener/app-gone");
+    let fresh = gateway(&emulator).await;
+    assert_eq!(
+        fresh.load_balancer_rules_used(&missing).await.unwrap(),
+        None
+    );
+}

@@ -57,11 +57,26 @@ pub struct RulePage {
     pub next_marker: Option<String>,
 }
 
+/// One page of DescribeListeners.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerPage {
+    /// The listeners.
+    pub listeners: Vec<Listener>,
+    /// Marker of the next page.
+    pub next_marker: Option<String>,
+}
+
 /// One method per ELBv2 API operation the provider uses.
 #[async_trait]
 pub trait Elbv2Api: Send + Sync {
     /// DescribeListeners by ARN.
     async fn describe_listeners(&self, arns: Vec<String>) -> Result<Vec<Listener>, AwsError>;
+    /// DescribeListeners of a load balancer, one page.
+    async fn describe_load_balancer_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<String>,
+    ) -> Result<ListenerPage, AwsError>;
     /// DescribeLoadBalancers by ARN.
     async fn describe_load_balancers(
         &self,
@@ -119,6 +134,26 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
             .await
             .map_err(|e| AwsError::from_sdk("DescribeListeners", e).with_subject(subject))?;
         Ok(out.listeners.unwrap_or_default())
+    }
+
+    async fn describe_load_balancer_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<String>,
+    ) -> Result<ListenerPage, AwsError> {
+        let out = self
+            .describe_listeners()
+            .load_balancer_arn(load_balancer_arn)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk("DescribeListeners", e).with_subject(load_balancer_arn)
+            })?;
+        Ok(ListenerPage {
+            listeners: out.listeners.unwrap_or_default(),
+            next_marker: out.next_marker.filter(|m| !m.is_empty()),
+        })
     }
 
     async fn describe_load_balancers(
@@ -352,6 +387,36 @@ impl Elbv2 {
     pub async fn find_listener_by_arn(&self, arn: &str) -> Result<Option<Listener>, AwsError> {
         let listeners = found(self.api.describe_listeners(vec![arn.to_string()]).await)?;
         Ok(listeners.and_then(|l| l.into_iter().next()))
+    }
+
+    /// Every listener of the load balancer.
+    pub async fn list_load_balancer_listeners(
+        &self,
+        load_balancer_arn: &str,
+    ) -> Result<Vec<Listener>, AwsError> {
+        let mut listeners = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .api
+                .describe_load_balancer_listeners(load_balancer_arn, marker)
+                .await?;
+            listeners.extend(page.listeners);
+            match page.next_marker {
+                Some(next) => marker = Some(next),
+                None => return Ok(listeners),
+            }
+        }
+    }
+
+    /// How many rules the listener holds, its default rule not counted (as AWS's quota of
+    /// rules per load balancer does not count it). No tags are read.
+    pub async fn count_rules(&self, listener_arn: &str) -> Result<usize, AwsError> {
+        let rules = self.describe_listener_rules(listener_arn).await?;
+        Ok(rules
+            .iter()
+            .filter(|r| !r.is_default.unwrap_or(false))
+            .count())
     }
 
     /// The load balancer, or `None` when it does not exist.

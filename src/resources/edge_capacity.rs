@@ -55,7 +55,7 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::number("listener_rules_used")
             .computed()
-            .description("Rules on the edge's listener, the default rule excluded."),
+            .description("Rules on the load balancer of the edge's listener, all its listeners together and their default rules excluded, as AWS counts them against the rules-per-load-balancer quota."),
     )
     .attribute(
         Attribute::number("listener_rules_quota")
@@ -65,7 +65,7 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::number("listener_rules_free")
             .computed()
-            .description("Rules the listener can still take under that quota."),
+            .description("Rules the load balancer can still take under that quota."),
     );
     Schema::new(0, block)
 }
@@ -91,8 +91,11 @@ impl DataSource for EdgeCapacityDataSource {
                 return None;
             }
         };
-        let rules = match gateway.listener_rules(&edge.record.listener_arn).await {
-            Ok(rules) => rules,
+        let used_rules = match gateway
+            .load_balancer_rules_used(&edge.record.listener_arn)
+            .await
+        {
+            Ok(used) => used.unwrap_or_default(),
             Err(err) => {
                 diags.push(err.diagnostic(&action));
                 return None;
@@ -128,7 +131,6 @@ impl DataSource for EdgeCapacityDataSource {
             .max_distributions
             .saturating_sub(edge.members.len())
             * cap;
-        let used_rules = rules.iter().filter(|r| r.priority.is_some()).count();
         let quota = edge.record.max_listener_rules;
         Some(Value::object([
             ("edge_id", Value::String(edge_id)),

@@ -137,7 +137,7 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::number("max_listener_rules")
             .default(DEFAULT_MAX_LISTENER_RULES)
-            .description("The load balancer's quota of listener rules (default rules excluded): 100 unless AWS raised it for the account. The provider counts the rules on the edge's listener; if other listeners of the same load balancer have rules, lower this by their number. A plan needing more rules fails before anything changes.")
+            .description("The load balancer's quota of listener rules (default rules excluded): 100 unless AWS raised it for the account. The provider counts the rules of every listener of the load balancer, as AWS does. A plan needing more rules fails before anything changes.")
             .validator(IntBetween(1, 50_000)),
     )
     .attribute(

@@ -841,7 +841,14 @@ async fn check_capacity(
             return;
         }
     };
-    let used = rules.iter().filter(|r| r.priority.is_some()).count();
+    let used = match gateway.load_balancer_rules_used(&record.listener_arn).await {
+        Ok(Some(used)) => used,
+        Ok(None) => return,
+        Err(err) => {
+            diags.push(err.diagnostic(&tenant.action("planning")));
+            return;
+        }
+    };
     let new_rules = planned
         .iter()
         .filter(|h| !rules.iter().any(|r| r.hosts.contains(*h)))
@@ -849,7 +856,7 @@ async fn check_capacity(
     if used + new_rules > record.max_listener_rules {
         diags.push(
             GatewayError::Capacity(format!(
-                "Listener {} has {used} rules of its quota of {} (max_listener_rules), and this plan adds more tenants than that leaves room for. Ask AWS to raise the load balancer's rule quota, then raise max_listener_rules on the edge.",
+                "The load balancer of listener {} has {used} rules (all its listeners) of its quota of {} (max_listener_rules), and this plan adds more tenants than that leaves room for. Ask AWS to raise the load balancer's rule quota, then raise max_listener_rules on the edge.",
                 record.listener_arn, record.max_listener_rules
             ))
             .diagnostic(&tenant.action("planning")),

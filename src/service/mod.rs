@@ -141,6 +141,9 @@ pub struct Gateway {
     records: Keyed<Option<EdgeRecord>>,
     /// Listener rules with their tags, by listener ARN.
     rules: Keyed<Vec<RuleInfo>>,
+    /// Rules of the other listeners of a listener's load balancer (default rules excepted),
+    /// by listener ARN; `None` when the listener does not exist.
+    other_listeners_rules: Keyed<Option<usize>>,
     /// Record sets by hosted zone id.
     zones: Keyed<Vec<aws_sdk_route53::types::ResourceRecordSet>>,
     aliases: aliases::Batcher,
@@ -176,6 +179,7 @@ impl Gateway {
             distributions: Cached::default(),
             records: Keyed::default(),
             rules: Keyed::default(),
+            other_listeners_rules: Keyed::default(),
             zones: Keyed::default(),
             aliases: aliases::Batcher::default(),
             reservations: Mutex::new(Reservations::default()),

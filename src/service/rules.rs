@@ -80,6 +80,45 @@ impl Gateway {
             .await?)
     }
 
+    /// Rules counted against the load balancer's quota (AWS counts every listener's rules but
+    /// not their default rules): this listener's, as cached and patched, plus those of the load
+    /// balancer's other listeners, read once per process. `None` when the listener is gone.
+    pub async fn load_balancer_rules_used(
+        &self,
+        listener_arn: &str,
+    ) -> Result<Option<usize>, GatewayError> {
+        let elbv2 = &self.aws.elbv2;
+        let others = self
+            .other_listeners_rules
+            .entry(listener_arn)
+            .get_or_load(|| async {
+                let Some(listener) = elbv2.find_listener_by_arn(listener_arn).await? else {
+                    return Ok(None);
+                };
+                let Some(load_balancer) = listener.load_balancer_arn else {
+                    return Ok(Some(0));
+                };
+                let mut count = 0;
+                for other in elbv2.list_load_balancer_listeners(&load_balancer).await? {
+                    match other.listener_arn {
+                        Some(arn) if arn != listener_arn => {
+                            count += elbv2.count_rules(&arn).await?
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(Some(count))
+            })
+            .await?;
+        let Some(others) = *others else {
+            return Ok(None);
+        };
+        let own = self.listener_rules(listener_arn).await?;
+        Ok(Some(
+            others + own.iter().filter(|r| r.priority.is_some()).count(),
+        ))
+    }
+
     /// Creates the rule sending `host` to `target_group_arn`, at `pinned` or else the lowest
     /// priority free both in AWS and among tenants being created by this process.
     pub async fn create_tenant_rule(
