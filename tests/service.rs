@@ -338,3 +338,128 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
         None
     );
 }
+
+/// Creates the alias records of `t{i}.DOMAIN` for each `i` at once, waiting for sync; answers
+/// the hosts created and the indexes refused with their errors.
+async fn create_records_together(
+    gw: &Arc<Gateway>,
+    zone: &str,
+    domain: &str,
+    count: usize,
+) -> (Vec<String>, Vec<(usize, String)>) {
+    let cancel = CancellationToken::new();
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let (gw, zone, domain) = (gw.clone(), zone.to_string(), domain.to_string());
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                let host = format!("t{i}.{DOMAIN}");
+                let wait = Some((Duration::from_secs(30), &cancel));
+                gw.create_tenant_records(&zone, &host, &domain, true, &[], wait)
+                    .await
+                    .map(|_| host)
+            })
+        })
+        .collect();
+    let (mut created, mut refused) = (Vec::new(), Vec::new());
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(host) => created.push(host),
+            Err(err) => refused.push((i, err.to_string())),
+        }
+    }
+    (created, refused)
+}
+
+/// An edge, with the domain name of its first distribution.
+async fn edge_with_domain(emulator: &Session, gw: &Gateway) -> (EdgeSpec, String) {
+    let spec = edge_spec(emulator, 100, 5).await;
+    gw.create_edge(&spec).await.unwrap();
+    let domain = gw.edge("edge").await.unwrap().members[0]
+        .distribution
+        .domain_name
+        .clone();
+    (spec, domain)
+}
+
+#[tokio::test]
+async fn record_changes_made_together_share_calls_and_waits() {
+    let emulator = session().await;
+    emulator
+        .configure(serde_json::json!({"route53_pending_reads": 2}))
+        .await;
+    let gw = gateway(&emulator).await;
+    let (spec, domain) = edge_with_domain(&emulator, &gw).await;
+    let zone = &spec.record.hosted_zone_id;
+    emulator.reset_calls().await;
+
+    let (created, refused) = create_records_together(&gw, zone, &domain, 10).await;
+    assert_eq!(created.len(), 10, "{refused:?}");
+    // One by one this is 10 writes and 30 polls (two PENDING reads, then INSYNC, each).
+    let writes = emulator.count("route53:ChangeResourceRecordSets").await;
+    let polls = emulator.count("route53:GetChange").await;
+    assert!(
+        writes <= 3,
+        "{writes} ChangeResourceRecordSets for 10 tenants"
+    );
+    assert!(
+        polls <= 3 * writes,
+        "{polls} GetChange for {writes} changes"
+    );
+    let fresh = gateway(&emulator).await;
+    for host in &created {
+        let records = fresh.tenant_records(zone, host).await.unwrap();
+        assert_eq!(records.types_pointing_at(&domain), ["A", "AAAA"], "{host}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_change_in_a_merged_call_fails_its_tenant_alone() {
+    use aws_sdk_route53::types as r53;
+    let emulator = session().await;
+    let gw = gateway(&emulator).await;
+    let (spec, domain) = edge_with_domain(&emulator, &gw).await;
+    let zone = &spec.record.hosted_zone_id;
+    // Someone else's record on one of the hosts.
+    let taken = format!("t3.{DOMAIN}");
+    let foreign = r53::ResourceRecordSet::builder()
+        .name(format!("{taken}."))
+        .r#type(r53::RrType::A)
+        .ttl(60)
+        .resource_records(
+            r53::ResourceRecord::builder()
+                .value("192.0.2.1")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let change = r53::Change::builder()
+        .action(r53::ChangeAction::Create)
+        .resource_record_set(foreign.clone())
+        .build()
+        .unwrap();
+    emulator
+        .route53_sdk()
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(r53::ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    let (created, refused) = create_records_together(&gw, zone, &domain, 10).await;
+    assert_eq!(created.len(), 9, "{refused:?}");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, 3, "{refused:?}");
+    assert!(refused[0].1.contains("already exists"), "{refused:?}");
+    let fresh = gateway(&emulator).await;
+    for host in &created {
+        let records = fresh.tenant_records(zone, host).await.unwrap();
+        assert_eq!(records.types_pointing_at(&domain), ["A", "AAAA"], "{host}");
+    }
+    let records = fresh.tenant_records(zone, &taken).await.unwrap();
+    assert_eq!(records.others.len(), 1, "the foreign record is untouched");
+    assert_eq!(records.others[0].resource_records, foreign.resource_records);
+    assert!(records.aliases.is_empty());
+}

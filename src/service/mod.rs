@@ -5,6 +5,7 @@
 
 pub mod aliases;
 mod cache;
+mod changes;
 mod edge;
 mod error;
 mod pool;
@@ -147,6 +148,7 @@ pub struct Gateway {
     /// Record sets by hosted zone id.
     zones: Keyed<Vec<aws_sdk_route53::types::ResourceRecordSet>>,
     aliases: aliases::Batcher,
+    changes: changes::ChangeBatcher,
     reservations: Mutex<Reservations>,
     plans: Mutex<PlanRegistry>,
     growth: KeyedLocks,
@@ -182,6 +184,7 @@ impl Gateway {
             other_listeners_rules: Keyed::default(),
             zones: Keyed::default(),
             aliases: aliases::Batcher::default(),
+            changes: changes::ChangeBatcher::default(),
             reservations: Mutex::new(Reservations::default()),
             plans: Mutex::new(PlanRegistry::default()),
             growth: KeyedLocks::default(),

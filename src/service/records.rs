@@ -75,7 +75,8 @@ impl Gateway {
 
     /// Creates the host's alias records (A, and AAAA with IPv6) to the distribution in one
     /// atomic batch, deleting in the same batch `replace`: stale records of ours to move.
-    /// Waits for the change to be in sync when `wait` is given.
+    /// Waits for the change to be in sync when `wait` is given. Tenants changed together share
+    /// one call and one wait ([`super::changes::ChangeBatcher`]).
     pub async fn create_tenant_records(
         &self,
         zone_id: &str,
@@ -101,8 +102,8 @@ impl Gateway {
             .filter_map(|c| c.resource_record_set.clone())
             .collect();
         let route53 = &self.aws.route53;
-        let infos = match route53.change_records(zone_id, &[changes]).await {
-            Ok(infos) => infos,
+        let change = match self.changes.submit(route53, zone_id, changes).await {
+            Ok(info) => Some(info),
             // Refused as already there: if the zone now holds exactly this batch's outcome,
             // an earlier attempt of it was made and only its answer was lost (the SDK retried).
             Err(err) if err.has_code("InvalidChangeBatch") => {
@@ -116,7 +117,7 @@ impl Gateway {
                     return Err(err.into());
                 }
                 tracing::debug!(host, "the records were created by an earlier attempt");
-                Vec::new()
+                None
             }
             Err(err) => return Err(err.into()),
         };
@@ -131,12 +132,10 @@ impl Gateway {
                 records.extend(created);
             })
             .await;
-        if let Some((timeout, cancel)) = wait {
-            for info in infos {
-                route53
-                    .wait_change_insync(&info.id, timeout, cancel)
-                    .await?;
-            }
+        if let (Some((timeout, cancel)), Some(change)) = (wait, change) {
+            self.changes
+                .wait_insync(route53, &change.id, timeout, cancel)
+                .await?;
         }
         Ok(())
     }
@@ -154,7 +153,8 @@ impl Gateway {
             .iter()
             .map(delete_change)
             .collect::<Result<_, _>>()?;
-        match self.aws.route53.change_records(zone_id, &[changes]).await {
+        let route53 = &self.aws.route53;
+        match self.changes.submit(route53, zone_id, changes).await {
             Ok(_) => {}
             // Someone removed one meanwhile: the whole batch is refused. Re-read and retry
             // with what is left.
@@ -176,7 +176,7 @@ impl Gateway {
                 if !left.is_empty() {
                     let changes: Vec<Change> =
                         left.iter().map(delete_change).collect::<Result<_, _>>()?;
-                    self.aws.route53.change_records(zone_id, &[changes]).await?;
+                    self.changes.submit(route53, zone_id, changes).await?;
                 }
             }
             Err(err) => return Err(err.into()),

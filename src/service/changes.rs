@@ -1,0 +1,158 @@
+//! Route53 changes merged per hosted zone. Route53 accepts five calls per second per account,
+//! so tenants created or deleted together must not cost one ChangeResourceRecordSets each: the
+//! changes requested while a call for the zone is under way go into the next call, and the
+//! tenants of one call share one wait for it to be in sync.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_route53::types::{Change, ChangeInfo};
+use futures::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::route53::plan_batches;
+use crate::aws::{missing, AwsError, ErrorKind, Route53};
+
+/// A wait for a change to be `INSYNC`, shared by every tenant whose records it carries.
+type SyncWait = Shared<BoxFuture<'static, Result<(), AwsError>>>;
+
+struct Request {
+    changes: Vec<Change>,
+    reply: oneshot::Sender<Result<ChangeInfo, AwsError>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Mutex<Vec<Request>>,
+    running: tokio::sync::Mutex<()>,
+}
+
+/// Per-zone queues of record changes, and the waits for the calls made.
+#[derive(Default)]
+pub struct ChangeBatcher {
+    queues: Mutex<HashMap<String, Arc<Queue>>>,
+    waits: Mutex<HashMap<String, SyncWait>>,
+}
+
+impl ChangeBatcher {
+    /// Applies `changes` to the zone atomically, in one call with whatever else is queued for
+    /// the zone. Each request stays atomic on its own: when the merged call is refused, each
+    /// request is sent alone and gets its own answer.
+    pub async fn submit(
+        &self,
+        route53: &Route53,
+        zone_id: &str,
+        changes: Vec<Change>,
+    ) -> Result<ChangeInfo, AwsError> {
+        let queue = {
+            let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+            queues.entry(zone_id.to_string()).or_default().clone()
+        };
+        let (reply, answer) = oneshot::channel();
+        queue
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Request { changes, reply });
+        {
+            // Whoever holds the lock sends everything queued so far; the others find their
+            // request already answered when their turn comes.
+            let _running = queue.running.lock().await;
+            let batch: Vec<Request> =
+                std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            if !batch.is_empty() {
+                run_batch(route53, zone_id, batch).await;
+            }
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(AwsError::new(
+                "ChangeResourceRecordSets",
+                ErrorKind::Other,
+                "the record change was dropped",
+            ))
+        })
+    }
+
+    /// Waits until the change is `INSYNC`. Callers waiting for the same change share one
+    /// poll, bounded by the first caller's `timeout` and `cancel`.
+    pub async fn wait_insync(
+        &self,
+        route53: &Route53,
+        change_id: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(), AwsError> {
+        let wait = {
+            let mut waits = self.waits.lock().unwrap_or_else(|e| e.into_inner());
+            waits
+                .entry(change_id.to_string())
+                .or_insert_with(|| {
+                    let route53 = route53.clone();
+                    let id = change_id.to_string();
+                    let cancel = cancel.clone();
+                    async move {
+                        route53
+                            .wait_change_insync(&id, timeout, &cancel)
+                            .await
+                            .map(|_| ())
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone()
+        };
+        let result = wait.await;
+        self.waits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(change_id);
+        result
+    }
+}
+
+async fn run_batch(route53: &Route53, zone_id: &str, batch: Vec<Request>) {
+    if batch.len() > 1 {
+        let groups: Vec<Vec<Change>> = batch.iter().map(|r| r.changes.clone()).collect();
+        // Merged only when it fits one call; each request is atomic, so the call must be too.
+        if plan_batches(&groups).is_ok_and(|calls| calls.len() == 1) {
+            tracing::debug!(
+                zone = zone_id,
+                requests = batch.len(),
+                "writing merged record changes"
+            );
+            match route53.change_records(zone_id, &groups).await {
+                Ok(mut infos) => {
+                    let info = infos.pop().ok_or_else(no_change_info);
+                    for request in batch {
+                        let _ = request.reply.send(info.clone());
+                    }
+                    return;
+                }
+                // One request's change is refused, and with it the whole call: send each
+                // alone so that the others go through and the refused one learns why.
+                Err(err) if matches!(err.kind(), ErrorKind::Conflict | ErrorKind::InvalidInput) => {
+                    tracing::debug!(zone = zone_id, error = %err, "merged record changes refused, sending them one by one");
+                }
+                Err(err) => {
+                    for request in batch {
+                        let _ = request.reply.send(Err(err.clone()));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+    for request in batch {
+        let result = route53
+            .change_records(zone_id, std::slice::from_ref(&request.changes))
+            .await
+            .and_then(|mut infos| infos.pop().ok_or_else(no_change_info));
+        let _ = request.reply.send(result);
+    }
+}
+
+fn no_change_info() -> AwsError {
+    missing("ChangeResourceRecordSets", "ChangeInfo")
+}
