@@ -61,12 +61,18 @@ fn policy(wait: bool) -> WaitPolicy {
     }
 }
 
+/// A provider process and an edge it created, of up to five distributions of 100 aliases.
+async fn edge_of_five(emulator: &Session) -> (Arc<Gateway>, EdgeSpec) {
+    let gw = gateway(emulator).await;
+    let spec = edge_spec(emulator, 100, 5).await;
+    gw.create_edge(&spec).await.unwrap();
+    (gw, spec)
+}
+
 #[tokio::test]
 async fn concurrent_alias_changes_share_read_modify_writes() {
     let emulator = session().await;
-    let gw = gateway(&emulator).await;
-    let spec = edge_spec(&emulator, 100, 5).await;
-    gw.create_edge(&spec).await.unwrap();
+    let (gw, _spec) = edge_of_five(&emulator).await;
     emulator.reset_calls().await;
 
     let hosts: Vec<String> = (0..10).map(|i| format!("t{i}.{DOMAIN}")).collect();
@@ -190,9 +196,7 @@ async fn a_full_pool_refuses_with_capacity_error() {
 #[tokio::test]
 async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
     let emulator = session().await;
-    let gw = gateway(&emulator).await;
-    let spec = edge_spec(&emulator, 100, 5).await;
-    gw.create_edge(&spec).await.unwrap();
+    let (gw, spec) = edge_of_five(&emulator).await;
     let host = format!("lost.{DOMAIN}");
     let listener = &spec.record.listener_arn;
     let zone = &spec.record.hosted_zone_id;
@@ -371,15 +375,14 @@ async fn create_records_together(
     (created, refused)
 }
 
-/// An edge, with the domain name of its first distribution.
-async fn edge_with_domain(emulator: &Session, gw: &Gateway) -> (EdgeSpec, String) {
-    let spec = edge_spec(emulator, 100, 5).await;
-    gw.create_edge(&spec).await.unwrap();
+/// [`edge_of_five`], with the domain name of its first distribution.
+async fn edge_with_domain(emulator: &Session) -> (Arc<Gateway>, EdgeSpec, String) {
+    let (gw, spec) = edge_of_five(emulator).await;
     let domain = gw.edge("edge").await.unwrap().members[0]
         .distribution
         .domain_name
         .clone();
-    (spec, domain)
+    (gw, spec, domain)
 }
 
 #[tokio::test]
@@ -388,8 +391,7 @@ async fn record_changes_made_together_share_calls_and_waits() {
     emulator
         .configure(serde_json::json!({"route53_pending_reads": 2}))
         .await;
-    let gw = gateway(&emulator).await;
-    let (spec, domain) = edge_with_domain(&emulator, &gw).await;
+    let (gw, spec, domain) = edge_with_domain(&emulator).await;
     let zone = &spec.record.hosted_zone_id;
     emulator.reset_calls().await;
 
@@ -417,8 +419,7 @@ async fn record_changes_made_together_share_calls_and_waits() {
 async fn a_refused_change_in_a_merged_call_fails_its_tenant_alone() {
     use aws_sdk_route53::types as r53;
     let emulator = session().await;
-    let gw = gateway(&emulator).await;
-    let (spec, domain) = edge_with_domain(&emulator, &gw).await;
+    let (gw, spec, domain) = edge_with_domain(&emulator).await;
     let zone = &spec.record.hosted_zone_id;
     // Someone else's record on one of the hosts.
     let taken = format!("t3.{DOMAIN}");

@@ -2,14 +2,12 @@
 //! that distribution is under way goes into the next one, so ten tenants created together cost
 //! two ETag cycles, not ten. Other processes' writes are handled by the ETag retry below.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, Shared};
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use super::merge::{Merger, Pending};
 use super::normalize_host;
 use crate::aws::cloudfront::to_aliases;
 use crate::aws::{AwsError, CloudFront, ErrorKind};
@@ -41,21 +39,12 @@ pub enum AliasOutcome {
 /// A wait for a distribution to deploy, shared by every tenant changed in the same update.
 pub type DeployWait = Shared<BoxFuture<'static, Result<(), String>>>;
 
-struct Request {
-    change: AliasChange,
-    reply: oneshot::Sender<Result<AliasOutcome, AwsError>>,
-}
-
-#[derive(Default)]
-struct Queue {
-    pending: Mutex<Vec<Request>>,
-    running: tokio::sync::Mutex<()>,
-}
+type Request = Pending<AliasChange, Result<AliasOutcome, AwsError>>;
 
 /// Per-distribution queues of alias changes.
 #[derive(Default)]
 pub struct Batcher {
-    queues: Mutex<HashMap<String, Arc<Queue>>>,
+    merger: Merger<AliasChange, Result<AliasOutcome, AwsError>>,
 }
 
 /// How a batch should wait for deployment.
@@ -76,41 +65,23 @@ impl Batcher {
         change: AliasChange,
         policy: &WaitPolicy,
     ) -> Result<AliasOutcome, AwsError> {
-        let queue = {
-            let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-            queues
-                .entry(distribution_id.to_string())
-                .or_default()
-                .clone()
-        };
-        let (reply, answer) = oneshot::channel();
-        queue
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Request { change, reply });
-        {
-            // Whoever holds the lock writes everything queued so far; the others find their
-            // request already answered when their turn comes.
-            let _running = queue.running.lock().await;
-            let batch: Vec<Request> =
-                std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
-            if !batch.is_empty() {
-                run_batch(cloudfront, distribution_id, batch, policy).await;
-            }
-        }
-        answer.await.unwrap_or_else(|_| {
-            Err(AwsError::new(
-                "UpdateDistribution",
-                ErrorKind::Other,
-                "the alias change was dropped",
-            ))
-        })
+        self.merger
+            .submit(distribution_id, change, |batch| {
+                run_batch(cloudfront, distribution_id, batch, policy)
+            })
+            .await
+            .unwrap_or_else(|| {
+                Err(AwsError::new(
+                    "UpdateDistribution",
+                    ErrorKind::Other,
+                    "the alias change was dropped",
+                ))
+            })
     }
 }
 
 async fn run_batch(cloudfront: &CloudFront, id: &str, batch: Vec<Request>, policy: &WaitPolicy) {
-    let changes: Vec<AliasChange> = batch.iter().map(|r| r.change.clone()).collect();
+    let changes: Vec<AliasChange> = batch.iter().map(|r| r.request.clone()).collect();
     tracing::debug!(
         distribution = id,
         changes = changes.len(),
@@ -119,7 +90,7 @@ async fn run_batch(cloudfront: &CloudFront, id: &str, batch: Vec<Request>, polic
     match write(cloudfront, id, &changes, policy).await {
         Ok(outcomes) => {
             for (request, outcome) in batch.into_iter().zip(outcomes) {
-                let _ = request.reply.send(Ok(outcome));
+                request.answer(Ok(outcome));
             }
         }
         // One bad alias (taken elsewhere, or over AWS's quota) must not fail the others: write
@@ -131,17 +102,17 @@ async fn run_batch(cloudfront: &CloudFront, id: &str, batch: Vec<Request>, polic
                 let result = write(
                     cloudfront,
                     id,
-                    std::slice::from_ref(&request.change),
+                    std::slice::from_ref(&request.request),
                     policy,
                 )
                 .await
                 .map(|mut outcomes| outcomes.remove(0));
-                let _ = request.reply.send(result);
+                request.answer(result);
             }
         }
         Err(err) => {
             for request in batch {
-                let _ = request.reply.send(Err(err.clone()));
+                request.answer(Err(err.clone()));
             }
         }
     }

@@ -4,35 +4,26 @@
 //! tenants of one call share one wait for it to be in sync.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_route53::types::{Change, ChangeInfo};
 use futures::future::{BoxFuture, FutureExt, Shared};
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use super::merge::{Merger, Pending};
 use crate::aws::route53::plan_batches;
 use crate::aws::{missing, AwsError, ErrorKind, Route53};
 
 /// A wait for a change to be `INSYNC`, shared by every tenant whose records it carries.
 type SyncWait = Shared<BoxFuture<'static, Result<(), AwsError>>>;
 
-struct Request {
-    changes: Vec<Change>,
-    reply: oneshot::Sender<Result<ChangeInfo, AwsError>>,
-}
-
-#[derive(Default)]
-struct Queue {
-    pending: Mutex<Vec<Request>>,
-    running: tokio::sync::Mutex<()>,
-}
+type Request = Pending<Vec<Change>, Result<ChangeInfo, AwsError>>;
 
 /// Per-zone queues of record changes, and the waits for the calls made.
 #[derive(Default)]
 pub struct ChangeBatcher {
-    queues: Mutex<HashMap<String, Arc<Queue>>>,
+    merger: Merger<Vec<Change>, Result<ChangeInfo, AwsError>>,
     waits: Mutex<HashMap<String, SyncWait>>,
 }
 
@@ -46,33 +37,16 @@ impl ChangeBatcher {
         zone_id: &str,
         changes: Vec<Change>,
     ) -> Result<ChangeInfo, AwsError> {
-        let queue = {
-            let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-            queues.entry(zone_id.to_string()).or_default().clone()
-        };
-        let (reply, answer) = oneshot::channel();
-        queue
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Request { changes, reply });
-        {
-            // Whoever holds the lock sends everything queued so far; the others find their
-            // request already answered when their turn comes.
-            let _running = queue.running.lock().await;
-            let batch: Vec<Request> =
-                std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
-            if !batch.is_empty() {
-                run_batch(route53, zone_id, batch).await;
-            }
-        }
-        answer.await.unwrap_or_else(|_| {
-            Err(AwsError::new(
-                "ChangeResourceRecordSets",
-                ErrorKind::Other,
-                "the record change was dropped",
-            ))
-        })
+        self.merger
+            .submit(zone_id, changes, |batch| run_batch(route53, zone_id, batch))
+            .await
+            .unwrap_or_else(|| {
+                Err(AwsError::new(
+                    "ChangeResourceRecordSets",
+                    ErrorKind::Other,
+                    "the record change was dropped",
+                ))
+            })
     }
 
     /// Waits until the change is `INSYNC`. Callers waiting for the same change share one
@@ -114,7 +88,7 @@ impl ChangeBatcher {
 
 async fn run_batch(route53: &Route53, zone_id: &str, batch: Vec<Request>) {
     if batch.len() > 1 {
-        let groups: Vec<Vec<Change>> = batch.iter().map(|r| r.changes.clone()).collect();
+        let groups: Vec<Vec<Change>> = batch.iter().map(|r| r.request.clone()).collect();
         // Merged only when it fits one call; each request is atomic, so the call must be too.
         if plan_batches(&groups).is_ok_and(|calls| calls.len() == 1) {
             tracing::debug!(
@@ -126,7 +100,7 @@ async fn run_batch(route53: &Route53, zone_id: &str, batch: Vec<Request>) {
                 Ok(mut infos) => {
                     let info = infos.pop().ok_or_else(no_change_info);
                     for request in batch {
-                        let _ = request.reply.send(info.clone());
+                        request.answer(info.clone());
                     }
                     return;
                 }
@@ -137,7 +111,7 @@ async fn run_batch(route53: &Route53, zone_id: &str, batch: Vec<Request>) {
                 }
                 Err(err) => {
                     for request in batch {
-                        let _ = request.reply.send(Err(err.clone()));
+                        request.answer(Err(err.clone()));
                     }
                     return;
                 }
@@ -146,10 +120,10 @@ async fn run_batch(route53: &Route53, zone_id: &str, batch: Vec<Request>) {
     }
     for request in batch {
         let result = route53
-            .change_records(zone_id, std::slice::from_ref(&request.changes))
+            .change_records(zone_id, std::slice::from_ref(&request.request))
             .await
             .and_then(|mut infos| infos.pop().ok_or_else(no_change_info));
-        let _ = request.reply.send(result);
+        request.answer(result);
     }
 }
 

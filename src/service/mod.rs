@@ -8,6 +8,7 @@ mod cache;
 mod changes;
 mod edge;
 mod error;
+mod merge;
 mod pool;
 pub mod records;
 mod rules;

@@ -1,0 +1,121 @@
+//! Requests on one AWS object merged into one write: every request made while a write to that
+//! object (a distribution, a hosted zone) is under way goes into the next write. Whoever gets
+//! the object's turn writes everything queued so far; the others find their answer waiting.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+/// A queued request and where its answer goes.
+pub struct Pending<Q, A> {
+    pub request: Q,
+    pub reply: oneshot::Sender<A>,
+}
+
+impl<Q, A> Pending<Q, A> {
+    /// Sends the answer; a caller that stopped waiting is no error.
+    pub fn answer(self, answer: A) {
+        let _ = self.reply.send(answer);
+    }
+}
+
+struct Queue<Q, A> {
+    pending: Mutex<Vec<Pending<Q, A>>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl<Q, A> Default for Queue<Q, A> {
+    fn default() -> Self {
+        Self {
+            pending: Mutex::new(Vec::new()),
+            turn: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+/// Per-key queues of requests of type `Q` answered with `A`.
+pub struct Merger<Q, A> {
+    queues: Mutex<HashMap<String, Arc<Queue<Q, A>>>>,
+}
+
+impl<Q, A> Default for Merger<Q, A> {
+    fn default() -> Self {
+        Self {
+            queues: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<Q, A> Merger<Q, A> {
+    /// Queues `request` for `key` and returns its answer, given by `write` (called with
+    /// every request queued for the key when this caller's turn comes, possibly none) or by a
+    /// call of another caller. `None` when the request was dropped unanswered.
+    pub async fn submit<W, F>(&self, key: &str, request: Q, write: W) -> Option<A>
+    where
+        W: FnOnce(Vec<Pending<Q, A>>) -> F,
+        F: Future<Output = ()>,
+    {
+        let queue = {
+            let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+            queues.entry(key.to_string()).or_default().clone()
+        };
+        let (reply, answer) = oneshot::channel();
+        queue
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Pending { request, reply });
+        {
+            let _turn = queue.turn.lock().await;
+            let batch =
+                std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            if !batch.is_empty() {
+                write(batch).await;
+            }
+        }
+        answer.await.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn requests_queued_during_a_write_share_the_next_one() {
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..10u32)
+            .map(|n| {
+                let (merger, writes) = (merger.clone(), writes.clone());
+                tokio::spawn(async move {
+                    merger
+                        .submit("key", n, |batch| async move {
+                            writes.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            for pending in batch {
+                                let answer = pending.request * 10;
+                                pending.answer(answer);
+                            }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (n, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), Some(n as u32 * 10));
+        }
+        let writes = writes.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&writes), "{writes} writes for 10 requests");
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_request_is_none() {
+        let merger: Merger<u32, u32> = Merger::default();
+        assert_eq!(merger.submit("key", 1, |_batch| async {}).await, None);
+    }
+}
