@@ -1148,6 +1148,25 @@ async fn origin_request_policies_round_trip() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
+async fn a_long_throttled_run_keeps_every_retry_it_is_allowed() {
+    let s = session().await;
+    let aws = s.clients().await; // max_retries = 3
+    let zone = s.make_zone("example.com").await;
+    s.reset_calls().await;
+    // Each call is throttled three times before it goes through: 180 retries in all, more
+    // than the SDK's default retry quota of 500 tokens (5 per throttled retry) would grant.
+    for i in 0..60 {
+        s.throttle("route53:GetHostedZone", 3).await;
+        let found = aws.route53.find_hosted_zone_by_id(&zone).await;
+        assert!(
+            matches!(found, Ok(Some(_))),
+            "call {i} was not retried as max_retries allows: {found:?}"
+        );
+    }
+    assert_eq!(s.count("route53:GetHostedZone").await, 240);
+}
+
+#[tokio::test]
 async fn throttling_and_server_errors_are_retried_by_the_sdk() {
     let s = session().await;
     let aws = s.clients().await; // max_retries = 3

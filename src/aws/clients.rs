@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use super::cloudfront::CloudFront;
 use super::elbv2::Elbv2;
 use super::error::{AwsError, ErrorKind};
-use super::retry::{sdk_retry_config, SdkBackoff};
+use super::retry::{sdk_retry_config, unlimited_retry_partition, SdkBackoff};
 use super::route53::Route53;
 use super::wait::WaitSettings;
 use crate::provider::config::ProviderConfig;
@@ -139,15 +139,20 @@ impl AwsClients {
         let sdk = load_sdk_config(config, options, &files, &region, Some(credentials)).await;
 
         let global = Region::new(global_region);
-        let mut cloudfront = aws_sdk_cloudfront::config::Builder::from(&sdk).region(global.clone());
+        let mut cloudfront = aws_sdk_cloudfront::config::Builder::from(&sdk)
+            .region(global.clone())
+            .retry_partition(unlimited_retry_partition("gateway-cloudfront"));
         if let Some(url) = &config.endpoints.cloudfront {
             cloudfront = cloudfront.endpoint_url(url);
         }
-        let mut route53 = aws_sdk_route53::config::Builder::from(&sdk).region(global);
+        let mut route53 = aws_sdk_route53::config::Builder::from(&sdk)
+            .region(global)
+            .retry_partition(unlimited_retry_partition("gateway-route53"));
         if let Some(url) = &config.endpoints.route53 {
             route53 = route53.endpoint_url(url);
         }
-        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk);
+        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
+            .retry_partition(unlimited_retry_partition("gateway-elbv2"));
         if let Some(url) = &config.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
         }

@@ -7,6 +7,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_cloudfront::config::retry::{RetryPartition, TokenBucket};
 use aws_smithy_types::retry::RetryConfig;
 
 use super::wait::WaitSettings;
@@ -35,6 +36,18 @@ impl Default for SdkBackoff {
             max: SDK_RETRY_MAX_BACKOFF,
         }
     }
+}
+
+/// A retry partition (the scope of the SDK's retry quota) of its own for one client, whose
+/// retries are never refused for want of quota. The standard strategy otherwise gives each
+/// service one bucket of 500 tokens per process and takes 5-10 of them for good per call that
+/// needed several retries: a large apply that AWS throttles for a while empties it, and from
+/// then on calls fail at the first throttle although `max_retries` allows more. Retries stay
+/// bounded by `max_retries` and spaced by the backoff.
+pub fn unlimited_retry_partition(name: &'static str) -> RetryPartition {
+    RetryPartition::custom(name)
+        .token_bucket(TokenBucket::unlimited())
+        .build()
 }
 
 /// The SDK's standard retry mode with `max_retries` retries after the first attempt.
