@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::emulator::{session, Session, CERTIFICATE_ARN};
 use gateway::domain::edge::{EdgeRecord, TAG_EDGE, TAG_TENANT};
 use gateway::service::aliases::WaitPolicy;
-use gateway::service::{EdgeSpec, Gateway, Settings};
+use gateway::service::{AliasOutcome, EdgeSpec, Gateway, Settings};
 use tokio_util::sync::CancellationToken;
 
 const DOMAIN: &str = "gateway.example.com";
@@ -210,6 +210,11 @@ async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
         .place_tenant_alias("edge", &host, &policy(true))
         .await
         .expect("the alias is in place after the retry");
+    // The retry found nothing left to change, but the change it made still has to deploy.
+    assert!(
+        matches!(placed.outcome, AliasOutcome::Added { wait: Some(_) }),
+        "no deployment wait after a lost answer"
+    );
 
     emulator.lose_responses("elbv2:CreateRule", 1).await;
     let tags: BTreeMap<String, String> = [

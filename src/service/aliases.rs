@@ -159,18 +159,17 @@ async fn write(
             Ok(true)
         })
         .await;
-    let update = match result {
-        Ok(update) => update,
+    if let Err(err) = result {
         // AWS's own quota may be below the edge's cap: the distribution is full.
-        Err(err) if err.kind() == ErrorKind::Quota && changes.len() == 1 => {
-            if let AliasChange::Add { .. } = &changes[0] {
-                return Ok(vec![AliasOutcome::NoRoom { holds: usize::MAX }]);
-            }
-            return Err(err);
+        if err.kind() == ErrorKind::Quota && matches!(changes, [AliasChange::Add { .. }]) {
+            return Ok(vec![AliasOutcome::NoRoom { holds: usize::MAX }]);
         }
-        Err(err) => return Err(err),
-    };
-    let wait = (update.changed && policy.wait).then(|| deploy_wait(cloudfront, id, policy));
+        return Err(err);
+    }
+    // Waited for even when nothing had to change: an earlier attempt whose answer was lost,
+    // or another run, may have made the change moments ago. A deployed distribution answers
+    // the first read.
+    let wait = policy.wait.then(|| deploy_wait(cloudfront, id, policy));
     Ok(outcomes
         .into_iter()
         .map(|o| match o.expect("every change has an outcome") {
