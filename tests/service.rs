@@ -269,30 +269,19 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
     use aws_sdk_elasticloadbalancingv2::types as elb;
     let emulator = session().await;
     let gw = gateway(&emulator).await;
-    let spec = edge_spec(&emulator, 100, 5).await;
-    let listener = &spec.record.listener_arn;
+    let alb = emulator.make_alb("edge").await;
+    let (listener, target_group) = (&alb.listener_arn, &alb.target_group_arn);
     let sdk = emulator.elbv2_sdk();
-    let load_balancer = sdk
-        .describe_listeners()
-        .listener_arns(listener)
-        .send()
-        .await
-        .unwrap()
-        .listeners
-        .unwrap()
-        .remove(0)
-        .load_balancer_arn
-        .unwrap();
     // Another listener of the same load balancer, with two rules of its own.
     let other = sdk
         .create_listener()
-        .load_balancer_arn(&load_balancer)
+        .load_balancer_arn(&alb.load_balancer_arn)
         .protocol(elb::ProtocolEnum::Http)
         .port(8080)
         .default_actions(
             elb::Action::builder()
                 .r#type(elb::ActionTypeEnum::Forward)
-                .target_group_arn(&spec.record.target_group_arn)
+                .target_group_arn(target_group)
                 .build(),
         )
         .send()
@@ -304,10 +293,8 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
         .listener_arn
         .unwrap();
     for (priority, host) in [(1, "a.other.example"), (2, "b.other.example")] {
-        let (conditions, actions) = gateway::aws::elbv2::host_rule_parts(
-            &[host.to_string()],
-            &spec.record.target_group_arn,
-        );
+        let (conditions, actions) =
+            gateway::aws::elbv2::host_rule_parts(&[host.to_string()], target_group);
         sdk.create_rule()
             .listener_arn(&other)
             .priority(priority)
@@ -323,15 +310,9 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
         Some(2)
     );
     let host = format!("counted.{DOMAIN}");
-    gw.create_tenant_rule(
-        listener,
-        &host,
-        &spec.record.target_group_arn,
-        None,
-        BTreeMap::new(),
-    )
-    .await
-    .unwrap();
+    gw.create_tenant_rule(listener, &host, target_group, None, BTreeMap::new())
+        .await
+        .unwrap();
     // The provider's own rule is counted from the patched cache, without reading again.
     emulator.reset_calls().await;
     assert_eq!(

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::{AwsError, ErrorKind};
 use super::retry::conflict_pause;
 use super::wait::{poll_until, Poll, WaitSettings};
-use super::{found, missing};
+use super::{all_pages, found, missing};
 
 /// Attempts of a read-modify-write of a distribution before a stale ETag is reported. Each
 /// lost attempt means another writer's update landed in between, so this also bounds how many
@@ -468,22 +468,17 @@ impl CloudFront {
 
     /// Every distribution of the account, as summaries (which carry `Comment` and `Aliases`).
     pub async fn list_distribution_summaries(&self) -> Result<Vec<DistributionSummary>, AwsError> {
-        let mut summaries = Vec::new();
-        let mut marker = None;
-        loop {
+        all_pages(|marker| async move {
             let page = self
                 .api
                 .list_distributions(marker, DISTRIBUTIONS_PAGE_SIZE)
                 .await?;
-            summaries.extend(page.items.unwrap_or_default());
-            match page
+            let next = page
                 .next_marker
-                .filter(|m| page.is_truncated && !m.is_empty())
-            {
-                Some(next) => marker = Some(next),
-                None => return Ok(summaries),
-            }
-        }
+                .filter(|m| page.is_truncated && !m.is_empty());
+            Ok((page.items.unwrap_or_default(), next))
+        })
+        .await
     }
 
     /// Creates a distribution with its tags in one call (CreateDistributionWithTags), so no
@@ -664,24 +659,23 @@ impl CloudFront {
         custom_only: bool,
     ) -> Result<Vec<CachePolicy>, AwsError> {
         let kind = custom_only.then_some(CachePolicyType::Custom);
-        let mut policies = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = self
-                .api
-                .list_cache_policies(kind.clone(), marker, POLICIES_PAGE_SIZE)
-                .await?;
-            policies.extend(
-                page.items
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|summary| summary.cache_policy),
-            );
-            match page.next_marker.filter(|m| !m.is_empty()) {
-                Some(next) => marker = Some(next),
-                None => return Ok(policies),
+        all_pages(|marker| {
+            let kind = kind.clone();
+            async move {
+                let page = self
+                    .api
+                    .list_cache_policies(kind, marker, POLICIES_PAGE_SIZE)
+                    .await?;
+                let policies = page.items.unwrap_or_default().into_iter();
+                Ok((
+                    policies
+                        .filter_map(|summary| summary.cache_policy)
+                        .collect(),
+                    page.next_marker.filter(|m| !m.is_empty()),
+                ))
             }
-        }
+        })
+        .await
     }
 
     /// Creates a cache policy.
@@ -724,24 +718,23 @@ impl CloudFront {
         custom_only: bool,
     ) -> Result<Vec<OriginRequestPolicy>, AwsError> {
         let kind = custom_only.then_some(OriginRequestPolicyType::Custom);
-        let mut policies = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = self
-                .api
-                .list_origin_request_policies(kind.clone(), marker, POLICIES_PAGE_SIZE)
-                .await?;
-            policies.extend(
-                page.items
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|summary| summary.origin_request_policy),
-            );
-            match page.next_marker.filter(|m| !m.is_empty()) {
-                Some(next) => marker = Some(next),
-                None => return Ok(policies),
+        all_pages(|marker| {
+            let kind = kind.clone();
+            async move {
+                let page = self
+                    .api
+                    .list_origin_request_policies(kind, marker, POLICIES_PAGE_SIZE)
+                    .await?;
+                let policies = page.items.unwrap_or_default().into_iter();
+                Ok((
+                    policies
+                        .filter_map(|summary| summary.origin_request_policy)
+                        .collect(),
+                    page.next_marker.filter(|m| !m.is_empty()),
+                ))
             }
-        }
+        })
+        .await
     }
 
     /// Creates an origin request policy.

@@ -18,7 +18,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::error::{AwsError, ErrorKind};
 use super::retry::conflict_pause;
 use super::wait::WaitSettings;
-use super::{found, missing};
+use super::{all_pages, found, missing};
 use crate::domain::allocation::lowest_free_priority;
 
 /// Lowest priority a listener rule may have.
@@ -394,19 +394,14 @@ impl Elbv2 {
         &self,
         load_balancer_arn: &str,
     ) -> Result<Vec<Listener>, AwsError> {
-        let mut listeners = Vec::new();
-        let mut marker = None;
-        loop {
+        all_pages(|marker| async move {
             let page = self
                 .api
                 .describe_load_balancer_listeners(load_balancer_arn, marker)
                 .await?;
-            listeners.extend(page.listeners);
-            match page.next_marker {
-                Some(next) => marker = Some(next),
-                None => return Ok(listeners),
-            }
-        }
+            Ok((page.listeners, page.next_marker))
+        })
+        .await
     }
 
     /// How many rules the listener holds, its default rule not counted (as AWS's quota of
@@ -466,23 +461,15 @@ impl Elbv2 {
     }
 
     async fn describe_listener_rules(&self, listener_arn: &str) -> Result<Vec<Rule>, AwsError> {
-        let mut rules = Vec::new();
-        let mut marker = None;
-        loop {
+        all_pages(|marker| async move {
+            let selector = RuleSelector::Listener(listener_arn.to_string());
             let page = self
                 .api
-                .describe_rules(
-                    RuleSelector::Listener(listener_arn.to_string()),
-                    marker,
-                    RULES_PAGE_SIZE,
-                )
+                .describe_rules(selector, marker, RULES_PAGE_SIZE)
                 .await?;
-            rules.extend(page.rules);
-            match page.next_marker {
-                Some(next) => marker = Some(next),
-                None => return Ok(rules),
-            }
-        }
+            Ok((page.rules, page.next_marker))
+        })
+        .await
     }
 
     async fn with_tags(&self, rules: Vec<Rule>) -> Result<Vec<ListenerRule>, AwsError> {

@@ -25,6 +25,25 @@ pub use error::{AwsError, ErrorKind};
 pub use route53::Route53;
 pub use wait::WaitSettings;
 
+/// Every item of a paged listing. `page` fetches the page after `marker` (the first page for
+/// `None`) and answers its items and the marker of the next page, `None` on the last one.
+pub(crate) async fn all_pages<T, M, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<M>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<M>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut marker = None;
+    loop {
+        let (mut batch, next) = page(marker).await?;
+        items.append(&mut batch);
+        match next {
+            Some(next) => marker = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// A finder's answer: "not found" becomes `None`, other errors stay errors.
 pub(crate) fn found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{AwsError, ErrorKind};
 use super::wait::{poll_until, Poll, WaitSettings};
-use super::{found, missing};
+use super::{all_pages, found, missing};
 
 /// Most `ResourceRecord` elements AWS accepts in one ChangeResourceRecordSets call (an UPSERT
 /// counts twice; this layer counts an alias record as one).
@@ -184,19 +184,14 @@ impl Route53 {
     /// Every record of the zone.
     pub async fn list_records(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, AwsError> {
         let zone_id = bare_zone_id(zone_id);
-        let mut records = Vec::new();
-        let mut start = None;
-        loop {
+        all_pages(|start| async move {
             let page = self
                 .api
                 .list_resource_record_sets(zone_id, start, RECORDS_PAGE_SIZE)
                 .await?;
-            records.extend(page.records);
-            match page.next {
-                Some(next) => start = Some(next),
-                None => return Ok(records),
-            }
-        }
+            Ok((page.records, page.next))
+        })
+        .await
     }
 
     /// The A and AAAA records of `host` (any routing policy), read from where they start in
