@@ -345,15 +345,7 @@ async fn ensure(
         Ok(rules) => rules,
         Err(err) => return Err((err, tenant)),
     };
-    let existing = rules
-        .iter()
-        .find(|r| Some(&r.arn) == tenant.listener_rule_arn.as_ref())
-        .or_else(|| {
-            rules
-                .iter()
-                .find(|r| r.belongs_to(&edge.record.name, &tenant.name))
-        })
-        .cloned();
+    let existing = tenant_rule(&rules, &edge.record.name, &tenant).cloned();
     let wanted_tags = rule_tags(gateway, &tenant);
     let rule = match existing {
         Some(rule) => {
@@ -441,6 +433,14 @@ async fn ensure(
     Ok(tenant)
 }
 
+/// The tenant's listener rule: the one its state names, else the one tagged for it.
+fn tenant_rule<'a>(rules: &'a [RuleInfo], edge: &str, tenant: &Tenant) -> Option<&'a RuleInfo> {
+    rules
+        .iter()
+        .find(|r| Some(&r.arn) == tenant.listener_rule_arn.as_ref())
+        .or_else(|| rules.iter().find(|r| r.belongs_to(edge, &tenant.name)))
+}
+
 /// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
 /// alias. Each step is idempotent.
 async fn remove(
@@ -514,14 +514,7 @@ async fn observe(
     tenant.distribution_domain_name = member.as_ref().map(|m| m.distribution.domain_name.clone());
 
     let rules = gateway.listener_rules(&edge.record.listener_arn).await?;
-    let rule = rules
-        .iter()
-        .find(|r| Some(&r.arn) == tenant.listener_rule_arn.as_ref())
-        .or_else(|| {
-            rules
-                .iter()
-                .find(|r| r.belongs_to(&edge.record.name, &tenant.name))
-        });
+    let rule = tenant_rule(&rules, &edge.record.name, &tenant);
     let mut rule_drift = false;
     match rule {
         Some(rule) => {
