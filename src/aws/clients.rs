@@ -1,8 +1,8 @@
 //! AWS clients built from the provider configuration.
 //!
 //! Resolution follows the AWS provider: the region comes from the provider block or the
-//! environment (already applied by [`ProviderConfig::resolve`]), else from the shared config
-//! profile, and is required. Credentials come from the environment, then the profile in the
+//! environment (already applied in [`ClientConfig`] by the provider layer), else from the
+//! shared config profile, and is required. Credentials come from the environment, then the profile in the
 //! shared files, then web identity, the ECS container endpoint and, last, the EC2 instance
 //! metadata service, which is given a short timeout and one attempt so that a laptop or a CI
 //! runner without credentials fails fast instead of hanging. An `assume_role` block wraps
@@ -36,7 +36,6 @@ use super::error::{AwsError, ErrorKind};
 use super::retry::{sdk_retry_config, unlimited_retry_partition, SdkBackoff};
 use super::route53::Route53;
 use super::wait::WaitSettings;
-use crate::provider::config::ProviderConfig;
 
 /// Attempts at the EC2 instance metadata service, the last credential source. Off EC2 the
 /// service does not answer, and every attempt costs a timeout.
@@ -44,7 +43,40 @@ pub const IMDS_MAX_ATTEMPTS: u32 = 1;
 /// Connect and read timeout of each instance metadata request.
 pub const IMDS_TIMEOUT: Duration = Duration::from_secs(1);
 /// Name of the assumed role's session when the provider block gives none.
-pub const DEFAULT_ROLE_SESSION_NAME: &str = "terraform-provider-gateway";
+pub const DEFAULT_ROLE_SESSION_NAME: &str = crate::PROVIDER_BINARY;
+
+/// Where the clients connect and with which credentials: the provider block with the
+/// environment's fallbacks applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub shared_config_files: Vec<String>,
+    pub shared_credentials_files: Vec<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoints: Endpoints,
+    /// Retries after the first attempt; `None` leaves the SDK's default.
+    pub max_retries: Option<u32>,
+    pub skip_credentials_validation: bool,
+}
+
+/// Endpoint overrides, per service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub cloudfront: Option<String>,
+    pub route53: Option<String>,
+    pub elbv2: Option<String>,
+    pub sts: Option<String>,
+}
+
+/// A role to assume before calling AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub duration: Option<Duration>,
+}
 
 /// Knobs of the clients that are not part of the provider block. The defaults are right for
 /// AWS; tests against an emulator shorten the pauses.
@@ -95,7 +127,7 @@ impl AwsClients {
     /// Builds the clients from the provider configuration with the default
     /// [`ClientOptions`]. See the module documentation for how settings are resolved.
     pub async fn connect(
-        config: &ProviderConfig,
+        config: &ClientConfig,
         cancel: &CancellationToken,
     ) -> Result<Self, AwsError> {
         Self::connect_with(config, &ClientOptions::default(), cancel).await
@@ -103,7 +135,7 @@ impl AwsClients {
 
     /// [`Self::connect`] with explicit options.
     pub async fn connect_with(
-        config: &ProviderConfig,
+        config: &ClientConfig,
         options: &ClientOptions,
         cancel: &CancellationToken,
     ) -> Result<Self, AwsError> {
@@ -218,7 +250,7 @@ pub fn global_service_region(region: &str) -> &'static str {
 
 /// The shared files: the configured ones instead of the defaults, when given.
 #[allow(deprecated)]
-fn profile_files(config: &ProviderConfig) -> ProfileFiles {
+fn profile_files(config: &ClientConfig) -> ProfileFiles {
     let mut files = ProfileFiles::builder();
     if config.shared_config_files.is_empty() {
         files = files.include_default_config_file(true);
@@ -236,7 +268,7 @@ fn profile_files(config: &ProviderConfig) -> ProfileFiles {
 }
 
 #[allow(deprecated)]
-async fn resolve_region(config: &ProviderConfig, files: &ProfileFiles) -> Result<String, AwsError> {
+async fn resolve_region(config: &ClientConfig, files: &ProfileFiles) -> Result<String, AwsError> {
     if let Some(region) = &config.region {
         return Ok(region.clone());
     }
@@ -262,7 +294,7 @@ async fn resolve_region(config: &ProviderConfig, files: &ProfileFiles) -> Result
 /// provider block and a bounded instance metadata client.
 #[allow(deprecated)]
 fn base_credentials(
-    config: &ProviderConfig,
+    config: &ClientConfig,
     files: &ProfileFiles,
     region: &str,
 ) -> CredentialsProviderChain {
@@ -310,7 +342,7 @@ fn base_credentials(
 /// instance metadata service for either.
 #[allow(deprecated)]
 async fn load_sdk_config(
-    config: &ProviderConfig,
+    config: &ClientConfig,
     options: &ClientOptions,
     files: &ProfileFiles,
     region: &str,

@@ -8,22 +8,17 @@
 //! got there first.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_cloudfront::types::{
-    Aliases, CachePolicy, CachePolicyConfig, CachePolicyList, CachePolicyType, Distribution,
-    DistributionConfig, DistributionConfigWithTags, DistributionList, DistributionSummary,
-    OriginRequestPolicy, OriginRequestPolicyConfig, OriginRequestPolicyList,
-    OriginRequestPolicyType, Tag, TagKeys, Tags,
+    Aliases, CachePolicy, CachePolicyConfig, Distribution, DistributionConfig,
+    DistributionConfigWithTags, DistributionList, DistributionSummary, OriginRequestPolicy,
+    OriginRequestPolicyConfig, Tag, TagKeys, Tags,
 };
-use tokio_util::sync::CancellationToken;
 
 use super::error::{AwsError, ErrorKind};
-use super::retry::conflict_pause;
-use super::wait::{poll_until, Poll, WaitSettings};
-use super::{all_pages, found, missing};
+use super::wait::{poll_until, Deadline, Poll};
+use super::{all_pages, found, missing, Service};
 
 /// Attempts of a read-modify-write of a distribution before a stale ETag is reported. Each
 /// lost attempt means another writer's update landed in between, so this also bounds how many
@@ -31,8 +26,6 @@ use super::{all_pages, found, missing};
 pub const ETAG_CONFLICT_MAX_ATTEMPTS: u32 = 10;
 /// `MaxItems` of ListDistributions.
 pub const DISTRIBUTIONS_PAGE_SIZE: i32 = 100;
-/// `MaxItems` of ListCachePolicies and ListOriginRequestPolicies.
-pub const POLICIES_PAGE_SIZE: i32 = 100;
 /// Status of a distribution whose last change reached every edge location.
 pub const STATUS_DEPLOYED: &str = "Deployed";
 
@@ -78,13 +71,6 @@ pub trait CloudFrontApi: Send + Sync {
     async fn delete_distribution(&self, id: &str, if_match: &str) -> Result<(), AwsError>;
     /// GetCachePolicy.
     async fn get_cache_policy(&self, id: &str) -> Result<Versioned<CachePolicy>, AwsError>;
-    /// ListCachePolicies, one page.
-    async fn list_cache_policies(
-        &self,
-        kind: Option<CachePolicyType>,
-        marker: Option<String>,
-        max_items: i32,
-    ) -> Result<CachePolicyList, AwsError>;
     /// CreateCachePolicy.
     async fn create_cache_policy(
         &self,
@@ -104,23 +90,9 @@ pub trait CloudFrontApi: Send + Sync {
         &self,
         id: &str,
     ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
-    /// ListOriginRequestPolicies, one page.
-    async fn list_origin_request_policies(
-        &self,
-        kind: Option<OriginRequestPolicyType>,
-        marker: Option<String>,
-        max_items: i32,
-    ) -> Result<OriginRequestPolicyList, AwsError>;
     /// CreateOriginRequestPolicy.
     async fn create_origin_request_policy(
         &self,
-        config: OriginRequestPolicyConfig,
-    ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
-    /// UpdateOriginRequestPolicy with `If-Match`.
-    async fn update_origin_request_policy(
-        &self,
-        id: &str,
-        if_match: &str,
         config: OriginRequestPolicyConfig,
     ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
     /// DeleteOriginRequestPolicy with `If-Match`.
@@ -240,24 +212,6 @@ impl CloudFrontApi for aws_sdk_cloudfront::Client {
         versioned(OP, out.cache_policy, out.e_tag)
     }
 
-    async fn list_cache_policies(
-        &self,
-        kind: Option<CachePolicyType>,
-        marker: Option<String>,
-        max_items: i32,
-    ) -> Result<CachePolicyList, AwsError> {
-        const OP: &str = "ListCachePolicies";
-        self.list_cache_policies()
-            .set_type(kind)
-            .set_marker(marker)
-            .max_items(max_items)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?
-            .cache_policy_list
-            .ok_or_else(|| missing(OP, "CachePolicyList"))
-    }
-
     async fn create_cache_policy(
         &self,
         config: CachePolicyConfig,
@@ -315,24 +269,6 @@ impl CloudFrontApi for aws_sdk_cloudfront::Client {
         versioned(OP, out.origin_request_policy, out.e_tag)
     }
 
-    async fn list_origin_request_policies(
-        &self,
-        kind: Option<OriginRequestPolicyType>,
-        marker: Option<String>,
-        max_items: i32,
-    ) -> Result<OriginRequestPolicyList, AwsError> {
-        const OP: &str = "ListOriginRequestPolicies";
-        self.list_origin_request_policies()
-            .set_type(kind)
-            .set_marker(marker)
-            .max_items(max_items)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?
-            .origin_request_policy_list
-            .ok_or_else(|| missing(OP, "OriginRequestPolicyList"))
-    }
-
     async fn create_origin_request_policy(
         &self,
         config: OriginRequestPolicyConfig,
@@ -345,24 +281,6 @@ impl CloudFrontApi for aws_sdk_cloudfront::Client {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e).with_subject(name))?;
-        versioned(OP, out.origin_request_policy, out.e_tag)
-    }
-
-    async fn update_origin_request_policy(
-        &self,
-        id: &str,
-        if_match: &str,
-        config: OriginRequestPolicyConfig,
-    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
-        const OP: &str = "UpdateOriginRequestPolicy";
-        let out = self
-            .update_origin_request_policy()
-            .id(id)
-            .if_match(if_match)
-            .origin_request_policy_config(config)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
         versioned(OP, out.origin_request_policy, out.e_tag)
     }
 
@@ -423,40 +341,10 @@ pub struct DistributionUpdate {
 }
 
 /// CloudFront finders, mutations and waiters.
-#[derive(Clone)]
-pub struct CloudFront {
-    api: Arc<dyn CloudFrontApi>,
-    waits: WaitSettings,
-}
-
-impl std::fmt::Debug for CloudFront {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CloudFront")
-            .field("waits", &self.waits)
-            .finish_non_exhaustive()
-    }
-}
+pub type CloudFront = Service<dyn CloudFrontApi>;
 
 impl CloudFront {
-    /// CloudFront operations over `api`, pausing as `waits` says.
-    pub fn new(api: Arc<dyn CloudFrontApi>, waits: WaitSettings) -> Self {
-        Self { api, waits }
-    }
-
-    /// The wrapped API, for operations without a helper here.
-    pub fn api(&self) -> &dyn CloudFrontApi {
-        self.api.as_ref()
-    }
-
     // ---- distributions -------------------------------------------------------------------
-
-    /// The distribution with its ETag, or `None` when it does not exist.
-    pub async fn find_distribution_by_id(
-        &self,
-        id: &str,
-    ) -> Result<Option<Versioned<Distribution>>, AwsError> {
-        found(self.api.get_distribution(id).await)
-    }
 
     /// The distribution's configuration with its ETag, or `None` when it does not exist.
     pub async fn find_distribution_config_by_id(
@@ -556,47 +444,11 @@ impl CloudFront {
                         attempt,
                         "stale ETag, reading the distribution again"
                     );
-                    conflict_pause(attempt, &self.waits).await;
+                    self.conflict_pause(attempt).await;
                 }
                 Err(err) => return Err(err),
             }
         }
-    }
-
-    /// Adds and removes aliases (CNAMEs) of a distribution by read-modify-write (see
-    /// [`Self::update_distribution_config`]). Idempotent: when every alias to add is present
-    /// and every alias to remove is absent, no update is sent. An alias already on another
-    /// distribution fails as [`ErrorKind::Conflict`] (`CNAMEAlreadyExists`), more aliases than
-    /// the distribution's quota as [`ErrorKind::Quota`] (`TooManyDistributionCNAMEs`); both
-    /// name the aliases being added.
-    pub async fn update_distribution_aliases(
-        &self,
-        id: &str,
-        add: &[String],
-        remove: &[String],
-    ) -> Result<DistributionUpdate, AwsError> {
-        self.update_distribution_config(id, |config| {
-            let current = config
-                .aliases
-                .as_ref()
-                .and_then(|a| a.items.clone())
-                .unwrap_or_default();
-            match apply_alias_change(&current, add, remove) {
-                None => Ok(false),
-                Some(aliases) => {
-                    config.aliases = Some(to_aliases(aliases)?);
-                    Ok(true)
-                }
-            }
-        })
-        .await
-        .map_err(|err| match err.kind() {
-            ErrorKind::Conflict | ErrorKind::Quota if !add.is_empty() => {
-                let noun = if add.len() == 1 { "alias" } else { "aliases" };
-                err.with_subject(format!("{id} ({noun} {})", add.join(", ")))
-            }
-            _ => err,
-        })
     }
 
     /// Sets `Enabled = false` by read-modify-write, the step before deletion.
@@ -617,20 +469,18 @@ impl CloudFront {
     }
 
     /// Waits until the distribution's status is `Deployed`, polling every
-    /// [`WaitSettings::distribution_poll`]; fails with [`ErrorKind::Timeout`] after `timeout`
-    /// and [`ErrorKind::Cancelled`] when `cancel` fires.
+    /// [`super::WaitSettings::distribution_poll`]; fails with [`ErrorKind::Timeout`] once `deadline`
+    /// passes and [`ErrorKind::Cancelled`] when it is cancelled.
     pub async fn wait_distribution_deployed(
         &self,
         id: &str,
-        timeout: Duration,
-        cancel: &CancellationToken,
+        deadline: &Deadline,
     ) -> Result<Versioned<Distribution>, AwsError> {
         poll_until(
             "WaitDistributionDeployed",
             &format!("distribution {id} to be {STATUS_DEPLOYED}"),
-            timeout,
             self.waits.distribution_poll,
-            cancel,
+            deadline,
             || async {
                 let distribution = self.api.get_distribution(id).await?;
                 Ok(if distribution.value.status == STATUS_DEPLOYED {
@@ -651,31 +501,6 @@ impl CloudFront {
         id: &str,
     ) -> Result<Option<Versioned<CachePolicy>>, AwsError> {
         found(self.api.get_cache_policy(id).await)
-    }
-
-    /// The account's cache policies: only its own when `custom_only`, else managed ones too.
-    pub async fn list_cache_policies(
-        &self,
-        custom_only: bool,
-    ) -> Result<Vec<CachePolicy>, AwsError> {
-        let kind = custom_only.then_some(CachePolicyType::Custom);
-        all_pages(|marker| {
-            let kind = kind.clone();
-            async move {
-                let page = self
-                    .api
-                    .list_cache_policies(kind, marker, POLICIES_PAGE_SIZE)
-                    .await?;
-                let policies = page.items.unwrap_or_default().into_iter();
-                Ok((
-                    policies
-                        .filter_map(|summary| summary.cache_policy)
-                        .collect(),
-                    page.next_marker.filter(|m| !m.is_empty()),
-                ))
-            }
-        })
-        .await
     }
 
     /// Creates a cache policy.
@@ -712,49 +537,12 @@ impl CloudFront {
         found(self.api.get_origin_request_policy(id).await)
     }
 
-    /// The account's origin request policies: only its own when `custom_only`.
-    pub async fn list_origin_request_policies(
-        &self,
-        custom_only: bool,
-    ) -> Result<Vec<OriginRequestPolicy>, AwsError> {
-        let kind = custom_only.then_some(OriginRequestPolicyType::Custom);
-        all_pages(|marker| {
-            let kind = kind.clone();
-            async move {
-                let page = self
-                    .api
-                    .list_origin_request_policies(kind, marker, POLICIES_PAGE_SIZE)
-                    .await?;
-                let policies = page.items.unwrap_or_default().into_iter();
-                Ok((
-                    policies
-                        .filter_map(|summary| summary.origin_request_policy)
-                        .collect(),
-                    page.next_marker.filter(|m| !m.is_empty()),
-                ))
-            }
-        })
-        .await
-    }
-
     /// Creates an origin request policy.
     pub async fn create_origin_request_policy(
         &self,
         config: OriginRequestPolicyConfig,
     ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
         self.api.create_origin_request_policy(config).await
-    }
-
-    /// Replaces the configuration of the origin request policy whose version is `etag`.
-    pub async fn update_origin_request_policy(
-        &self,
-        id: &str,
-        etag: &str,
-        config: OriginRequestPolicyConfig,
-    ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
-        self.api
-            .update_origin_request_policy(id, etag, config)
-            .await
     }
 
     /// Deletes an origin request policy (`OriginRequestPolicyInUse` while attached). A policy
@@ -830,31 +618,6 @@ pub fn to_aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
         .map_err(|e| AwsError::new("UpdateDistribution", ErrorKind::InvalidInput, e.to_string()))
 }
 
-/// DNS names compare without case and without a trailing dot.
-fn alias_key(alias: &str) -> String {
-    alias.trim_end_matches('.').to_ascii_lowercase()
-}
-
-/// The aliases after adding `add` and removing `remove` (compared without case), or `None`
-/// when that changes nothing. Existing aliases keep their order and new ones follow in the
-/// order given; an alias in both lists ends up removed.
-pub fn apply_alias_change(
-    current: &[String],
-    add: &[String],
-    remove: &[String],
-) -> Option<Vec<String>> {
-    let removed: std::collections::HashSet<String> = remove.iter().map(|a| alias_key(a)).collect();
-    let mut seen = std::collections::HashSet::new();
-    let mut next = Vec::with_capacity(current.len() + add.len());
-    for alias in current.iter().chain(add) {
-        let key = alias_key(alias);
-        if !removed.contains(&key) && seen.insert(key) {
-            next.push(alias.clone());
-        }
-    }
-    (next != current).then_some(next)
-}
-
 /// Makes a configuration read from CloudFront fit to send back. AWS accepts its own
 /// read-back, but fields that only describe the state (the deprecated `Certificate` /
 /// `CertificateSource`), legacy TTLs and forwarded values echoed next to a cache policy, and
@@ -917,46 +680,6 @@ mod tests {
         CertificateSource, CookiePreference, DefaultCacheBehavior, ForwardedValues, ItemSelection,
         ViewerCertificate, ViewerProtocolPolicy,
     };
-
-    fn names(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn alias_changes() {
-        type Case = (
-            &'static [&'static str],
-            &'static [&'static str],
-            &'static [&'static str],
-            Option<&'static [&'static str]>,
-        );
-        // (current, add, remove, wanted aliases or None for "nothing to send")
-        let cases: &[Case] = &[
-            (&[], &["a.test"], &[], Some(&["a.test"])),
-            (&["a.test"], &["b.test"], &[], Some(&["a.test", "b.test"])),
-            (&["a.test"], &["a.test"], &[], None),
-            (&["a.test"], &["A.Test."], &[], None),
-            (&["a.test"], &[], &["b.test"], None),
-            (&["a.test", "b.test"], &[], &["A.test"], Some(&["b.test"])),
-            (
-                &["a.test"],
-                &["b.test", "b.test"],
-                &[],
-                Some(&["a.test", "b.test"]),
-            ),
-            (&["a.test"], &["c.test"], &["a.test"], Some(&["c.test"])),
-            (&["a.test"], &["b.test"], &["b.test"], None),
-            (&[], &[], &[], None),
-        ];
-        for (current, add, remove, want) in cases {
-            let got = apply_alias_change(&names(current), &names(add), &names(remove));
-            assert_eq!(
-                got,
-                want.map(names),
-                "current {current:?} add {add:?} remove {remove:?}"
-            );
-        }
-    }
 
     #[allow(deprecated)]
     fn read_back() -> DistributionConfig {

@@ -2,12 +2,11 @@
 //! (a host-header condition forwarding to the shared target group, tagged as ours).
 //!
 //! [`Elbv2Api`] is the thin wrapper, one method per API operation; [`Elbv2`] holds the
-//! finders and mutations. Priorities are unique per listener, so creating a rule picks the
-//! lowest free one from a fresh listing and, when another writer takes it first
-//! (`PriorityInUse`), lists again and takes the next.
+//! finders and mutations. A rule is created at the priority its caller chose: choosing one,
+//! and choosing again when another writer takes it first (`PriorityInUse`), is the account
+//! layer's (`account::rules`), which knows the priorities its own tenants are taking.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -15,38 +14,19 @@ use aws_sdk_elasticloadbalancingv2::types::{
     RulePriorityPair, Tag, TagDescription, TargetGroup,
 };
 
-use super::error::{AwsError, ErrorKind};
-use super::retry::conflict_pause;
-use super::wait::WaitSettings;
-use super::{all_pages, found, missing};
-use crate::domain::allocation::lowest_free_priority;
+use super::error::AwsError;
+use super::{all_pages, found, missing, Service};
 
 /// Lowest priority a listener rule may have.
 pub const MIN_RULE_PRIORITY: i64 = 1;
 /// Highest priority a listener rule may have.
 pub const MAX_RULE_PRIORITY: i64 = 50_000;
-/// Attempts at creating a rule on a freshly chosen priority before `PriorityInUse` is
-/// reported. Each lost attempt means another writer created a rule meanwhile.
-pub const PRIORITY_CONFLICT_MAX_ATTEMPTS: u32 = 10;
 /// `PageSize` of DescribeRules (AWS's maximum).
 pub const RULES_PAGE_SIZE: i32 = 400;
 /// Most ARNs DescribeTags accepts in one call.
 pub const TAGS_PER_DESCRIBE: usize = 20;
-/// Tag that marks a listener rule as created by this provider.
-pub const MANAGED_BY_TAG_KEY: &str = "gateway:managed-by";
-/// Value of [`MANAGED_BY_TAG_KEY`].
-pub const MANAGED_BY_TAG_VALUE: &str = "terraform-provider-gateway";
 /// The condition field of a host-name rule.
 const HOST_HEADER: &str = "host-header";
-
-/// Which rules DescribeRules reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleSelector {
-    /// Every rule of a listener, paged.
-    Listener(String),
-    /// These rules; `RuleNotFound` when one is missing.
-    Arns(Vec<String>),
-}
 
 /// One page of DescribeRules.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,10 +65,10 @@ pub trait Elbv2Api: Send + Sync {
     /// DescribeTargetGroups by ARN.
     async fn describe_target_groups(&self, arns: Vec<String>)
         -> Result<Vec<TargetGroup>, AwsError>;
-    /// DescribeRules, one page.
+    /// DescribeRules of a listener, one page.
     async fn describe_rules(
         &self,
-        selector: RuleSelector,
+        listener_arn: &str,
         marker: Option<String>,
         page_size: i32,
     ) -> Result<RulePage, AwsError>;
@@ -186,25 +166,18 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
 
     async fn describe_rules(
         &self,
-        selector: RuleSelector,
+        listener_arn: &str,
         marker: Option<String>,
         page_size: i32,
     ) -> Result<RulePage, AwsError> {
-        let request = self
+        let out = self
             .describe_rules()
+            .listener_arn(listener_arn)
             .set_marker(marker)
-            .page_size(page_size);
-        let (request, subject) = match selector {
-            RuleSelector::Listener(arn) => (request.listener_arn(&arn), arn),
-            RuleSelector::Arns(arns) => {
-                let subject = arns.join(", ");
-                (request.set_rule_arns(Some(arns)), subject)
-            }
-        };
-        let out = request
+            .page_size(page_size)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DescribeRules", e).with_subject(subject))?;
+            .map_err(|e| AwsError::from_sdk("DescribeRules", e).with_subject(listener_arn))?;
         Ok(RulePage {
             rules: out.rules.unwrap_or_default(),
             next_marker: out.next_marker.filter(|m| !m.is_empty()),
@@ -335,11 +308,6 @@ impl ListenerRule {
     pub fn hosts(&self) -> Vec<String> {
         rule_hosts(&self.rule)
     }
-
-    /// True when this provider created the rule ([`MANAGED_BY_TAG_KEY`]).
-    pub fn is_managed(&self) -> bool {
-        self.tags.get(MANAGED_BY_TAG_KEY).map(String::as_str) == Some(MANAGED_BY_TAG_VALUE)
-    }
 }
 
 /// A rule to create: requests for any of `hosts` go to `target_group_arn`.
@@ -351,38 +319,16 @@ pub struct HostRule {
     pub hosts: Vec<String>,
     /// The target group requests are forwarded to.
     pub target_group_arn: String,
-    /// Tags besides [`MANAGED_BY_TAG_KEY`], which is always added.
+    /// Its tags.
     pub tags: BTreeMap<String, String>,
-    /// A priority to use as is; `None` picks the lowest free one.
-    pub priority: Option<i32>,
+    /// The rule's priority, unique on the listener.
+    pub priority: i32,
 }
 
 /// ELBv2 finders and mutations.
-#[derive(Clone)]
-pub struct Elbv2 {
-    api: Arc<dyn Elbv2Api>,
-    waits: WaitSettings,
-}
-
-impl std::fmt::Debug for Elbv2 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Elbv2")
-            .field("waits", &self.waits)
-            .finish_non_exhaustive()
-    }
-}
+pub type Elbv2 = Service<dyn Elbv2Api>;
 
 impl Elbv2 {
-    /// ELBv2 operations over `api`, pausing as `waits` says between conflict retries.
-    pub fn new(api: Arc<dyn Elbv2Api>, waits: WaitSettings) -> Self {
-        Self { api, waits }
-    }
-
-    /// The wrapped API, for operations without a helper here.
-    pub fn api(&self) -> &dyn Elbv2Api {
-        self.api.as_ref()
-    }
-
     /// The listener, or `None` when it does not exist.
     pub async fn find_listener_by_arn(&self, arn: &str) -> Result<Option<Listener>, AwsError> {
         let listeners = found(self.api.describe_listeners(vec![arn.to_string()]).await)?;
@@ -436,23 +382,6 @@ impl Elbv2 {
         Ok(groups.and_then(|g| g.into_iter().next()))
     }
 
-    /// The rule with its tags, or `None` when it does not exist.
-    pub async fn find_rule_by_arn(&self, arn: &str) -> Result<Option<ListenerRule>, AwsError> {
-        let page = found(
-            self.api
-                .describe_rules(
-                    RuleSelector::Arns(vec![arn.to_string()]),
-                    None,
-                    RULES_PAGE_SIZE,
-                )
-                .await,
-        )?;
-        let Some(rule) = page.and_then(|p| p.rules.into_iter().next()) else {
-            return Ok(None);
-        };
-        Ok(self.with_tags(vec![rule]).await?.into_iter().next())
-    }
-
     /// Every rule of the listener, the default rule included, with their tags (DescribeTags
     /// for [`TAGS_PER_DESCRIBE`] rules at a time).
     pub async fn list_rules(&self, listener_arn: &str) -> Result<Vec<ListenerRule>, AwsError> {
@@ -462,10 +391,9 @@ impl Elbv2 {
 
     async fn describe_listener_rules(&self, listener_arn: &str) -> Result<Vec<Rule>, AwsError> {
         all_pages(|marker| async move {
-            let selector = RuleSelector::Listener(listener_arn.to_string());
             let page = self
                 .api
-                .describe_rules(selector, marker, RULES_PAGE_SIZE)
+                .describe_rules(listener_arn, marker, RULES_PAGE_SIZE)
                 .await?;
             Ok((page.rules, page.next_marker))
         })
@@ -500,71 +428,26 @@ impl Elbv2 {
             .collect())
     }
 
-    /// Creates a host-header rule forwarding to the target group, tagged with
-    /// [`MANAGED_BY_TAG_KEY`]. Without a pinned priority it takes the lowest free one from a
-    /// fresh listing; when another writer takes that priority first (`PriorityInUse`) it
-    /// lists again and retries, at most [`PRIORITY_CONFLICT_MAX_ATTEMPTS`] times. A pinned
-    /// priority already in use fails at once with [`ErrorKind::Conflict`]; a load balancer
-    /// at its rule quota fails with [`ErrorKind::Quota`] (`TooManyRules`).
-    pub async fn create_rule_with_free_priority(
-        &self,
-        spec: &HostRule,
-    ) -> Result<ListenerRule, AwsError> {
+    /// Creates a host-header rule forwarding to the target group at the spec's priority, with
+    /// the spec's tags. A priority already in use fails with
+    /// `PriorityInUse` ([`super::ErrorKind::Conflict`]); a load balancer at its rule quota with
+    /// `TooManyRules` ([`super::ErrorKind::Quota`]).
+    pub async fn create_rule(&self, spec: &HostRule) -> Result<ListenerRule, AwsError> {
         let (conditions, actions) = host_rule_parts(&spec.hosts, &spec.target_group_arn);
-        let mut tags = spec.tags.clone();
-        tags.insert(
-            MANAGED_BY_TAG_KEY.to_string(),
-            MANAGED_BY_TAG_VALUE.to_string(),
-        );
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let priority = match spec.priority {
-                Some(pinned) => pinned,
-                None => {
-                    let rules = self.describe_listener_rules(&spec.listener_arn).await?;
-                    let used = rules
-                        .iter()
-                        .filter_map(rule_priority)
-                        .map(i64::from)
-                        .collect();
-                    lowest_free_priority(&used, MIN_RULE_PRIORITY, MAX_RULE_PRIORITY)
-                        .map(|p| p as i32)
-                        .ok_or_else(|| {
-                        AwsError::new(
-                            "CreateRule",
-                            ErrorKind::Quota,
-                            format!(
-                                "every priority from {MIN_RULE_PRIORITY} to {MAX_RULE_PRIORITY} is taken"
-                            ),
-                        )
-                        .with_subject(spec.listener_arn.clone())
-                    })?
-                }
-            };
-            let created = self
-                .api
-                .create_rule(
-                    &spec.listener_arn,
-                    priority,
-                    conditions.clone(),
-                    actions.clone(),
-                    to_tags(&tags),
-                )
-                .await;
-            match created {
-                Ok(rule) => return Ok(ListenerRule { rule, tags }),
-                Err(err)
-                    if err.has_code("PriorityInUse")
-                        && spec.priority.is_none()
-                        && attempt < PRIORITY_CONFLICT_MAX_ATTEMPTS =>
-                {
-                    tracing::debug!(listener = %spec.listener_arn, priority, attempt, "priority taken meanwhile, listing the rules again");
-                    conflict_pause(attempt, &self.waits).await;
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        let rule = self
+            .api
+            .create_rule(
+                &spec.listener_arn,
+                spec.priority,
+                conditions,
+                actions,
+                to_tags(&spec.tags),
+            )
+            .await?;
+        Ok(ListenerRule {
+            rule,
+            tags: spec.tags.clone(),
+        })
     }
 
     /// Replaces a rule's hosts and target group.
@@ -711,17 +594,5 @@ mod tests {
         let action = &rule.actions.as_ref().unwrap()[0];
         assert_eq!(action.r#type, Some(ActionTypeEnum::Forward));
         assert_eq!(action.target_group_arn.as_deref(), Some("arn:tg"));
-    }
-
-    #[test]
-    fn managed_rules_are_recognised_by_their_tag() {
-        let mut rule = ListenerRule {
-            rule: Rule::builder().build(),
-            tags: BTreeMap::new(),
-        };
-        assert!(!rule.is_managed());
-        rule.tags
-            .insert(MANAGED_BY_TAG_KEY.into(), MANAGED_BY_TAG_VALUE.into());
-        assert!(rule.is_managed());
     }
 }

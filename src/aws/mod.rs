@@ -23,7 +23,47 @@ pub use cloudfront::CloudFront;
 pub use elbv2::Elbv2;
 pub use error::{AwsError, ErrorKind};
 pub use route53::Route53;
-pub use wait::WaitSettings;
+pub use wait::{Deadline, WaitSettings};
+
+use std::sync::Arc;
+
+/// A service's finders, mutations and waiters over its API (`A`: the SDK client, or a fake in
+/// tests), with the pauses of this layer's own loops. [`CloudFront`], [`Route53`] and
+/// [`Elbv2`] are this over their `*Api` traits.
+pub struct Service<A: ?Sized> {
+    api: Arc<A>,
+    waits: WaitSettings,
+}
+
+impl<A: ?Sized> Service<A> {
+    /// The operations over `api`, pausing as `waits` says.
+    pub fn new(api: Arc<A>, waits: WaitSettings) -> Self {
+        Self { api, waits }
+    }
+
+    /// Sleeps before retry number `attempt` after a lost optimistic-concurrency race.
+    pub async fn conflict_pause(&self, attempt: u32) {
+        retry::conflict_pause(attempt, &self.waits).await;
+    }
+}
+
+impl<A: ?Sized> Clone for Service<A> {
+    fn clone(&self) -> Self {
+        Self {
+            api: self.api.clone(),
+            waits: self.waits,
+        }
+    }
+}
+
+// By hand: the API client is not printed.
+impl<A: ?Sized> std::fmt::Debug for Service<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(std::any::type_name::<A>())
+            .field("waits", &self.waits)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Every item of a paged listing. `page` fetches the page after `marker` (the first page for
 /// `None`) and answers its items and the marker of the next page, `None` on the last one.

@@ -5,19 +5,15 @@
 //! AWS, so [`Route53::change_records`] keeps each group of changes (a tenant's A and AAAA)
 //! in one batch and splits only between groups.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeInfo, ChangeStatus, HostedZone,
     ResourceRecordSet, RrType,
 };
-use tokio_util::sync::CancellationToken;
 
 use super::error::{AwsError, ErrorKind};
-use super::wait::{poll_until, Poll, WaitSettings};
-use super::{all_pages, found, missing};
+use super::wait::{poll_until, Deadline, Poll};
+use super::{all_pages, found, missing, Service};
 
 /// Most `ResourceRecord` elements AWS accepts in one ChangeResourceRecordSets call (an UPSERT
 /// counts twice; this layer counts an alias record as one).
@@ -148,31 +144,9 @@ impl Route53Api for aws_sdk_route53::Client {
 }
 
 /// Route53 finders, batched changes and the INSYNC waiter.
-#[derive(Clone)]
-pub struct Route53 {
-    api: Arc<dyn Route53Api>,
-    waits: WaitSettings,
-}
-
-impl std::fmt::Debug for Route53 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Route53")
-            .field("waits", &self.waits)
-            .finish_non_exhaustive()
-    }
-}
+pub type Route53 = Service<dyn Route53Api>;
 
 impl Route53 {
-    /// Route53 operations over `api`, pausing as `waits` says.
-    pub fn new(api: Arc<dyn Route53Api>, waits: WaitSettings) -> Self {
-        Self { api, waits }
-    }
-
-    /// The wrapped API, for operations without a helper here.
-    pub fn api(&self) -> &dyn Route53Api {
-        self.api.as_ref()
-    }
-
     /// The hosted zone (`Z123` or `/hostedzone/Z123`), or `None` when it does not exist.
     pub async fn find_hosted_zone_by_id(
         &self,
@@ -192,43 +166,6 @@ impl Route53 {
             Ok((page.records, page.next))
         })
         .await
-    }
-
-    /// The A and AAAA records of `host` (any routing policy), read from where they start in
-    /// the zone rather than by listing it.
-    pub async fn find_alias_records(
-        &self,
-        zone_id: &str,
-        host: &str,
-    ) -> Result<Vec<ResourceRecordSet>, AwsError> {
-        let zone_id = bare_zone_id(zone_id);
-        let wanted = record_name(host);
-        let mut found = Vec::new();
-        let mut start = Some(RecordStart {
-            name: wanted.clone(),
-            record_type: RrType::A,
-            identifier: None,
-        });
-        while let Some(from) = start.take() {
-            let page = self
-                .api
-                .list_resource_record_sets(zone_id, Some(from), RECORDS_PAGE_SIZE)
-                .await?;
-            let mut past = false;
-            for record in page.records {
-                if record_name(&record.name) != wanted {
-                    past = true;
-                    break;
-                }
-                if matches!(record.r#type, RrType::A | RrType::Aaaa) {
-                    found.push(record);
-                }
-            }
-            if !past {
-                start = page.next;
-            }
-        }
-        Ok(found)
     }
 
     /// Applies groups of changes, each group atomically: groups are packed into as few
@@ -259,21 +196,19 @@ impl Route53 {
     }
 
     /// Waits until a change is `INSYNC` on every Route53 name server, polling every
-    /// [`WaitSettings::change_poll`]; fails with [`ErrorKind::Timeout`] after `timeout` and
-    /// [`ErrorKind::Cancelled`] when `cancel` fires.
+    /// [`super::WaitSettings::change_poll`]; fails with [`ErrorKind::Timeout`] once
+    /// `deadline` passes and [`ErrorKind::Cancelled`] when it is cancelled.
     pub async fn wait_change_insync(
         &self,
         change_id: &str,
-        timeout: Duration,
-        cancel: &CancellationToken,
+        deadline: &Deadline,
     ) -> Result<ChangeInfo, AwsError> {
         let change_id = change_id.trim_start_matches("/change/");
         poll_until(
             "WaitChangeInsync",
             &format!("change {change_id} to be INSYNC"),
-            timeout,
             self.waits.change_poll,
-            cancel,
+            deadline,
             || async {
                 let info = self.api.get_change(change_id).await?;
                 Ok(if info.status == ChangeStatus::Insync {
@@ -290,18 +225,6 @@ impl Route53 {
 /// `Z123` from `/hostedzone/Z123`, as some APIs answer it.
 pub fn bare_zone_id(zone_id: &str) -> &str {
     zone_id.trim_start_matches("/hostedzone/")
-}
-
-/// A record name as Route53 answers it: lower case, fully qualified, `*` escaped as `\052`.
-pub fn record_name(name: &str) -> String {
-    let mut name = name.to_ascii_lowercase();
-    if !name.ends_with('.') {
-        name.push('.');
-    }
-    match name.strip_prefix('*') {
-        Some(rest) => format!("\\052{rest}"),
-        None => name,
-    }
 }
 
 /// The changes that point `host` at a CloudFront distribution: an A alias record, and an
@@ -520,10 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn names_compare_as_route53_answers_them() {
-        assert_eq!(record_name("Acme.Example.com"), "acme.example.com.");
-        assert_eq!(record_name("acme.example.com."), "acme.example.com.");
-        assert_eq!(record_name("*.example.com"), "\\052.example.com.");
+    fn zone_ids_lose_their_prefix() {
         assert_eq!(bare_zone_id("/hostedzone/Z123"), "Z123");
         assert_eq!(bare_zone_id("Z123"), "Z123");
     }

@@ -43,6 +43,50 @@ impl Default for WaitSettings {
     }
 }
 
+/// How long a wait may last and what ends it early, passed as one value to every waiter: a
+/// point in time (so that successive waits of one operation share its budget), Terraform's
+/// cancellation, and the setting the user can raise (`timeouts.create`), named in the error.
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    at: Instant,
+    timeout: Duration,
+    cancel: CancellationToken,
+    setting: &'static str,
+}
+
+impl Deadline {
+    /// A deadline `timeout` from now, ended early by `cancel`; `setting` names where the user
+    /// sets `timeout`.
+    pub fn after(timeout: Duration, cancel: CancellationToken, setting: &'static str) -> Self {
+        Self {
+            at: Instant::now() + timeout,
+            timeout,
+            cancel,
+            setting,
+        }
+    }
+
+    /// Time left until the deadline (zero once it passed).
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// True once the deadline passed.
+    pub fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    /// Cancelled when Terraform asks the provider to stop.
+    pub fn cancel(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// What a timeout error says: the duration and the setting that gave it.
+    pub fn describe(&self) -> String {
+        format!("{:?} ({})", self.timeout, self.setting)
+    }
+}
+
 /// One read of a waiter.
 pub(crate) enum Poll<T> {
     /// The awaited state is reached.
@@ -51,22 +95,20 @@ pub(crate) enum Poll<T> {
     Pending(String),
 }
 
-/// Calls `poll` every `interval` until it is ready, fails, `timeout` passes or `cancel` fires.
-/// `operation` names the waiter and `what` the awaited state in errors
+/// Calls `poll` every `interval` until it is ready, fails, the deadline passes or is
+/// cancelled. `operation` names the waiter and `what` the awaited state in errors
 /// (`distribution E123 to be Deployed`).
 pub(crate) async fn poll_until<T, F, Fut>(
     operation: &str,
     what: &str,
-    timeout: Duration,
     interval: Duration,
-    cancel: &CancellationToken,
+    deadline: &Deadline,
     mut poll: F,
 ) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, AwsError>>,
 {
-    let deadline = Instant::now() + timeout;
     let timed_out = |last: &Option<String>| {
         let seen = last
             .as_deref()
@@ -75,7 +117,10 @@ where
         AwsError::new(
             operation,
             ErrorKind::Timeout,
-            format!("timed out after {timeout:?} waiting for {what}{seen}"),
+            format!(
+                "timed out after {} waiting for {what}{seen}",
+                deadline.describe()
+            ),
         )
     };
     let cancelled = || {
@@ -85,23 +130,23 @@ where
             format!("cancelled while waiting for {what}"),
         )
     };
+    let cancel = deadline.cancel();
     let mut last = None;
     loop {
         let outcome = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(cancelled()),
-            _ = tokio::time::sleep_until(deadline) => return Err(timed_out(&last)),
+            _ = tokio::time::sleep_until(deadline.at) => return Err(timed_out(&last)),
             outcome = poll() => outcome?,
         };
         match outcome {
             Poll::Ready(value) => return Ok(value),
             Poll::Pending(state) => last = Some(state),
         }
-        let now = Instant::now();
-        if now >= deadline {
+        if deadline.passed() {
             return Err(timed_out(&last));
         }
-        let pause = interval.min(deadline - now);
+        let pause = interval.min(deadline.remaining());
         tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(cancelled()),
@@ -115,15 +160,18 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
+    fn deadline(timeout: Duration, cancel: CancellationToken) -> Deadline {
+        Deadline::after(timeout, cancel, "timeouts.create")
+    }
+
     #[tokio::test]
     async fn polls_until_ready() {
         let reads = AtomicU32::new(0);
         let value = poll_until(
             "Wait",
             "x",
-            Duration::from_secs(10),
             Duration::from_millis(5),
-            &CancellationToken::new(),
+            &deadline(Duration::from_secs(10), CancellationToken::new()),
             || async {
                 let n = reads.fetch_add(1, Ordering::SeqCst);
                 Ok(if n < 2 {
@@ -144,9 +192,8 @@ mod tests {
         let err = poll_until::<(), _, _>(
             "WaitThing",
             "thing to be Ready",
-            Duration::from_millis(60),
             Duration::from_millis(10),
-            &CancellationToken::new(),
+            &deadline(Duration::from_millis(60), CancellationToken::new()),
             || async { Ok(Poll::Pending("InProgress".into())) },
         )
         .await
@@ -155,7 +202,8 @@ mod tests {
         assert_eq!(err.operation(), "WaitThing");
         assert!(
             err.message()
-                .contains("thing to be Ready (last status InProgress)"),
+                .contains("thing to be Ready (last status InProgress)")
+                && err.message().contains("(timeouts.create)"),
             "{err}"
         );
     }
@@ -172,9 +220,8 @@ mod tests {
         let err = poll_until::<(), _, _>(
             "Wait",
             "x",
-            Duration::from_secs(3600),
             Duration::from_millis(10),
-            &cancel,
+            &deadline(Duration::from_secs(3600), cancel.clone()),
             || async { Ok(Poll::Pending("PENDING".into())) },
         )
         .await
@@ -188,9 +235,8 @@ mod tests {
         let err = poll_until::<(), _, _>(
             "Wait",
             "x",
-            Duration::from_secs(10),
             Duration::from_millis(5),
-            &CancellationToken::new(),
+            &deadline(Duration::from_secs(10), CancellationToken::new()),
             || async { Err(AwsError::new("GetChange", ErrorKind::NotFound, "gone")) },
         )
         .await

@@ -2,7 +2,10 @@
 //! it knowing only its id: the pool's distributions carry a recognizable comment, and tags with
 //! the settings tenants need. Pure encoding and decoding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::allocation::Slot;
+use super::naming::{normalize_host, tenant_host};
 
 /// Tag keys the provider owns; user tags may not use this prefix.
 pub const TAG_PREFIX: &str = "gateway:";
@@ -98,11 +101,111 @@ impl EdgeRecord {
         })
     }
 
+    /// The host name of tenant `name` on this edge: `<name>.<domain>`, checked.
+    pub fn tenant_host(&self, name: &str) -> Result<String, String> {
+        tenant_host(name, &self.domain)
+    }
+
     /// The caller reference of the distribution in `slot`: the same for every process that
     /// grows this pool, so a second creation of one slot is refused by CloudFront instead of
     /// duplicating it.
     pub fn caller_reference(&self, slot: u32) -> String {
         format!("gateway-{}-{}-slot-{slot}", self.name, self.generation)
+    }
+}
+
+/// A distribution as `ListDistributions` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistributionInfo {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: String,
+    pub comment: String,
+    /// Aliases, normalized ([`normalize_host`]).
+    pub aliases: BTreeSet<String>,
+    pub status: String,
+    pub enabled: bool,
+}
+
+/// A distribution of an edge's pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub slot: u32,
+    pub distribution: DistributionInfo,
+}
+
+/// An edge as found in AWS: its recorded settings and its pool, ordered by slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeView {
+    pub record: EdgeRecord,
+    pub members: Vec<Member>,
+}
+
+impl EdgeView {
+    /// The pool of edge `edge_id` among `distributions` (found by their comments), ordered by
+    /// slot; `None` when no distribution belongs to it.
+    pub fn members_of(edge_id: &str, distributions: &[DistributionInfo]) -> Option<Vec<Member>> {
+        let mut members: Vec<Member> = distributions
+            .iter()
+            .filter_map(|d| {
+                let (edge, slot) = parse_pool_comment(&d.comment)?;
+                (edge == edge_id).then(|| Member {
+                    slot,
+                    distribution: d.clone(),
+                })
+            })
+            .collect();
+        members.sort_by_key(|m| m.slot);
+        (!members.is_empty()).then_some(members)
+    }
+
+    pub fn member_by_id(&self, id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.distribution.id == id)
+    }
+
+    /// The pool member holding `host` as an alias.
+    pub fn member_with_alias(&self, host: &str) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| m.distribution.aliases.contains(host))
+    }
+
+    /// Every tenant host on the pool.
+    pub fn hosts(&self) -> BTreeSet<String> {
+        self.members
+            .iter()
+            .flat_map(|m| m.distribution.aliases.iter().cloned())
+            .collect()
+    }
+
+    /// The pool as allocation sees it, each distribution holding at most the edge's
+    /// `max_aliases_per_distribution`.
+    pub fn slots(&self) -> Vec<Slot> {
+        self.members
+            .iter()
+            .map(|m| Slot {
+                slot: m.slot,
+                distribution_id: m.distribution.id.clone(),
+                aliases: m.distribution.aliases.clone(),
+                capacity: self.record.max_aliases_per_distribution,
+            })
+            .collect()
+    }
+
+    /// The pool's CloudFront domain names, normalized: what a tenant's records may point at.
+    pub fn pool_domains(&self) -> BTreeSet<String> {
+        self.members
+            .iter()
+            .map(|m| normalize_host(&m.distribution.domain_name))
+            .collect()
+    }
+
+    /// The ids of the pool's distributions, in slot order.
+    pub fn distribution_ids(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .map(|m| m.distribution.id.clone())
+            .collect()
     }
 }
 

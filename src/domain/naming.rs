@@ -60,6 +60,11 @@ pub fn check_host(host: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The form DNS names are compared in: lowercase, without a trailing dot.
+pub fn normalize_host(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
 /// The host name of a tenant: `<name>.<domain>`, checked as a whole.
 pub fn tenant_host(name: &str, domain: &str) -> Result<String, String> {
     check_label(name).map_err(|e| format!("tenant name {e}"))?;
@@ -266,6 +271,12 @@ mod tests {
         let long = [label.as_str(); 4].join(".");
         assert_eq!(long.len(), 255);
         assert!(check_host(&long).unwrap_err().contains("at most 253"));
+    }
+
+    #[test]
+    fn names_compare_in_lowercase_without_the_root_dot() {
+        assert_eq!(normalize_host("Acme.Example.COM."), "acme.example.com");
+        assert_eq!(normalize_host("acme.example.com"), "acme.example.com");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::Layer;
 
 /// The module name Terraform shows beside each line.
-pub const LOG_MODULE: &str = "provider.terraform-provider-gateway";
+pub const LOG_MODULE: &str = concat!("provider.terraform-provider-", provider_type!());
 
 /// Environment variables that set the level, most specific first.
 const LEVEL_VARS: [&str; 3] = ["TF_LOG_PROVIDER_GATEWAY", "TF_LOG_PROVIDER", "TF_LOG"];

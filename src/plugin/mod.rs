@@ -43,7 +43,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const ACCEPT_QUEUE: usize = 16;
 
 /// The registry address Terraform knows this provider by, used in debug mode's reattach line.
-pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/example/gateway";
+pub use crate::PROVIDER_ADDRESS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
@@ -76,7 +76,7 @@ where
     {
         Ok(rt) => rt,
         Err(err) => {
-            eprintln!("terraform-provider-gateway: starting the runtime: {err}");
+            eprintln!("{}: starting the runtime: {err}", crate::PROVIDER_BINARY);
             return ExitCode::FAILURE;
         }
     };
@@ -98,7 +98,7 @@ where
             ExitCode::FAILURE
         }
         Err(err) => {
-            eprintln!("terraform-provider-gateway: {err}");
+            eprintln!("{}: {err}", crate::PROVIDER_BINARY);
             ExitCode::FAILURE
         }
     }

@@ -35,7 +35,7 @@ impl ServerIdentity {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(tls_err)?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(tls_err)?;
         let mut name = DistinguishedName::new();
-        name.push(DnType::OrganizationName, "terraform-provider-gateway");
+        name.push(DnType::OrganizationName, crate::PROVIDER_BINARY);
         name.push(DnType::CommonName, "localhost");
         params.distinguished_name = name;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::aws::clients::{AssumeRole, ClientConfig, Endpoints};
 use crate::domain::naming;
 use crate::protocol::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::protocol::validators::{parse_duration, IntBetween, MapOfStrings, StringRule};
@@ -144,36 +145,128 @@ pub fn schema() -> Schema {
     Schema::new(0, block)
 }
 
-/// Endpoint overrides, per service.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Endpoints {
-    pub cloudfront: Option<String>,
-    pub route53: Option<String>,
-    pub elbv2: Option<String>,
-    pub sts: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssumeRole {
-    pub role_arn: String,
-    pub session_name: Option<String>,
-    pub external_id: Option<String>,
-    pub duration: Option<Duration>,
-}
-
-/// The provider configuration with the environment's fallbacks applied.
+/// The provider block resolved against the environment: the AWS clients' settings, and the
+/// tags added to everything the provider creates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProviderConfig {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub shared_config_files: Vec<String>,
-    pub shared_credentials_files: Vec<String>,
-    pub assume_role: Option<AssumeRole>,
-    pub endpoints: Endpoints,
+    pub aws: ClientConfig,
     pub default_tags: BTreeMap<String, String>,
-    /// Retries after the first attempt; `None` leaves the SDK's default.
-    pub max_retries: Option<u32>,
-    pub skip_credentials_validation: bool,
+}
+
+/// Reads the provider block, falling back to the environment (`get_env`, a table in tests) and
+/// reporting values not yet known at their attribute.
+struct Reader<'a, E: Fn(&str) -> Option<String>> {
+    config: &'a Value,
+    get_env: E,
+    diags: &'a mut Diagnostics,
+}
+
+impl<E: Fn(&str) -> Option<String>> Reader<'_, E> {
+    fn env(&self, key: &str) -> Option<String> {
+        (self.get_env)(key).filter(|v| !v.is_empty())
+    }
+
+    /// A string of `block` at `path`; an unknown value is an error at its attribute.
+    fn string(&mut self, block: &Value, name: &str, path: AttributePath) -> Option<String> {
+        let value = block.get(name)?;
+        if value.is_unknown() {
+            self.diags.attribute_error(
+                path,
+                "Provider setting not yet known",
+                "This setting depends on values known only after apply; the provider needs it to configure its AWS clients. Set it to a known value.",
+            );
+            return None;
+        }
+        value.as_str().map(str::to_string)
+    }
+
+    /// A top-level string attribute, else the first of the environment variables `env` set.
+    fn setting(&mut self, name: &str, env: &[&str]) -> Option<String> {
+        let config = self.config;
+        self.string(config, name, AttributePath::root().attribute(name))
+            .or_else(|| env.iter().find_map(|key| self.env(key)))
+    }
+
+    /// A list of strings, else the environment variable `env` as its only item.
+    fn files(&self, name: &str, env: &str) -> Vec<String> {
+        let listed: Vec<String> = match self.config.get(name) {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if listed.is_empty() {
+            self.env(env).into_iter().collect()
+        } else {
+            listed
+        }
+    }
+
+    /// The single item of a nested block, with its path.
+    fn block(&self, name: &str) -> Option<(Value, AttributePath)> {
+        match self.config.get(name) {
+            Some(Value::List(items)) => items
+                .first()
+                .cloned()
+                .map(|b| (b, AttributePath::root().attribute(name).index(0))),
+            _ => None,
+        }
+    }
+
+    fn assume_role(&mut self) -> Option<AssumeRole> {
+        let (block, at) = self.block("assume_role")?;
+        let mut field = |name: &str| self.string(&block, name, at.attribute(name));
+        let role_arn = field("role_arn")?;
+        Some(AssumeRole {
+            role_arn,
+            session_name: field("session_name"),
+            external_id: field("external_id"),
+            duration: field("duration").and_then(|d| parse_duration(&d).ok()),
+        })
+    }
+
+    fn endpoints(&mut self) -> Endpoints {
+        let (block, at) = self.block("endpoints").unwrap_or((
+            Value::Null,
+            AttributePath::root().attribute("endpoints").index(0),
+        ));
+        let mut endpoint = |name: &str, env: &str| {
+            self.string(&block, name, at.attribute(name))
+                .or_else(|| self.env(env))
+                .or_else(|| self.env("AWS_ENDPOINT_URL"))
+        };
+        Endpoints {
+            cloudfront: endpoint("cloudfront", "AWS_ENDPOINT_URL_CLOUDFRONT"),
+            route53: endpoint("route53", "AWS_ENDPOINT_URL_ROUTE_53"),
+            elbv2: endpoint("elbv2", "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2"),
+            sts: endpoint("sts", "AWS_ENDPOINT_URL_STS"),
+        }
+    }
+
+    fn default_tags(&self) -> BTreeMap<String, String> {
+        match self
+            .block("default_tags")
+            .and_then(|(b, _)| b.get("tags").cloned())
+        {
+            Some(Value::Map(tags)) => tags
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    /// `max_retries`, else `AWS_MAX_ATTEMPTS` less the first attempt.
+    fn max_retries(&self) -> Option<u32> {
+        match self.config.get("max_retries").and_then(Value::as_i64) {
+            Some(n) => u32::try_from(n).ok(),
+            None => self
+                .env("AWS_MAX_ATTEMPTS")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .map(|attempts| attempts.saturating_sub(1)),
+        }
+    }
 }
 
 impl ProviderConfig {
@@ -185,110 +278,28 @@ impl ProviderConfig {
         get_env: impl Fn(&str) -> Option<String>,
         diags: &mut Diagnostics,
     ) -> ProviderConfig {
-        let root = AttributePath::root();
-        let env = |key: &str| get_env(key).filter(|v| !v.is_empty());
-        let string = |value: Option<&Value>, path: AttributePath, diags: &mut Diagnostics| {
-            let value = value?;
-            if value.is_unknown() {
-                diags.attribute_error(
-                    path,
-                    "Provider setting not yet known",
-                    "This setting depends on values known only after apply; the provider needs it to configure its AWS clients. Set it to a known value.",
-                );
-                return None;
-            }
-            value.as_str().map(str::to_string)
+        let mut read = Reader {
+            config,
+            get_env,
+            diags,
         };
-        let strings = |value: Option<&Value>| -> Vec<String> {
-            match value {
-                Some(Value::List(items)) => items
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-                _ => Vec::new(),
-            }
+        let aws = ClientConfig {
+            region: read.setting("region", &["AWS_REGION", "AWS_DEFAULT_REGION"]),
+            profile: read.setting("profile", &["AWS_PROFILE"]),
+            shared_config_files: read.files("shared_config_files", "AWS_CONFIG_FILE"),
+            shared_credentials_files: read
+                .files("shared_credentials_files", "AWS_SHARED_CREDENTIALS_FILE"),
+            assume_role: read.assume_role(),
+            endpoints: read.endpoints(),
+            max_retries: read.max_retries(),
+            skip_credentials_validation: config
+                .get("skip_credentials_validation")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         };
-        let first_block = |name: &str| match config.get(name) {
-            Some(Value::List(items)) => items.first().cloned(),
-            _ => None,
-        };
-
-        let region = string(config.get("region"), root.attribute("region"), diags)
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"));
-        let profile = string(config.get("profile"), root.attribute("profile"), diags)
-            .or_else(|| env("AWS_PROFILE"));
-        let mut shared_config_files = strings(config.get("shared_config_files"));
-        if shared_config_files.is_empty() {
-            shared_config_files.extend(env("AWS_CONFIG_FILE"));
-        }
-        let mut shared_credentials_files = strings(config.get("shared_credentials_files"));
-        if shared_credentials_files.is_empty() {
-            shared_credentials_files.extend(env("AWS_SHARED_CREDENTIALS_FILE"));
-        }
-
-        let assume_role = first_block("assume_role").and_then(|block| {
-            let at = root.attribute("assume_role").index(0);
-            let role_arn = string(block.get("role_arn"), at.attribute("role_arn"), diags)?;
-            Some(AssumeRole {
-                role_arn,
-                session_name: string(
-                    block.get("session_name"),
-                    at.attribute("session_name"),
-                    diags,
-                ),
-                external_id: string(block.get("external_id"), at.attribute("external_id"), diags),
-                duration: string(block.get("duration"), at.attribute("duration"), diags)
-                    .and_then(|d| parse_duration(&d).ok()),
-            })
-        });
-
-        let endpoint_block = first_block("endpoints").unwrap_or(Value::Null);
-        let endpoint = |name: &str, env_key: &str, diags: &mut Diagnostics| {
-            let at = root.attribute("endpoints").index(0).attribute(name);
-            string(endpoint_block.get(name), at, diags)
-                .or_else(|| env(env_key))
-                .or_else(|| env("AWS_ENDPOINT_URL"))
-        };
-        let endpoints = Endpoints {
-            cloudfront: endpoint("cloudfront", "AWS_ENDPOINT_URL_CLOUDFRONT", diags),
-            route53: endpoint("route53", "AWS_ENDPOINT_URL_ROUTE_53", diags),
-            elbv2: endpoint("elbv2", "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", diags),
-            sts: endpoint("sts", "AWS_ENDPOINT_URL_STS", diags),
-        };
-
-        let default_tags = first_block("default_tags")
-            .and_then(|b| match b.get("tags") {
-                Some(Value::Map(tags)) => Some(
-                    tags.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .unwrap_or_default();
-
-        let max_retries = match config.get("max_retries").and_then(Value::as_i64) {
-            Some(n) => u32::try_from(n).ok(),
-            None => env("AWS_MAX_ATTEMPTS")
-                .and_then(|v| v.trim().parse::<u32>().ok())
-                .map(|attempts| attempts.saturating_sub(1)),
-        };
-        let skip_credentials_validation = config
-            .get("skip_credentials_validation")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-
         ProviderConfig {
-            region,
-            profile,
-            shared_config_files,
-            shared_credentials_files,
-            assume_role,
-            endpoints,
-            default_tags,
-            max_retries,
-            skip_credentials_validation,
+            aws,
+            default_tags: read.default_tags(),
         }
     }
 }
@@ -409,19 +420,19 @@ mod tests {
             &mut diags,
         );
         assert!(diags.is_empty(), "{diags:?}");
-        assert_eq!(resolved.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(resolved.profile.as_deref(), Some("ops"));
+        assert_eq!(resolved.aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(resolved.aws.profile.as_deref(), Some("ops"));
         assert_eq!(
-            resolved.endpoints.cloudfront.as_deref(),
+            resolved.aws.endpoints.cloudfront.as_deref(),
             Some("http://127.0.0.1:5000")
         );
         assert_eq!(
-            resolved.endpoints.route53.as_deref(),
+            resolved.aws.endpoints.route53.as_deref(),
             Some("http://127.0.0.1:6000")
         );
-        assert_eq!(resolved.max_retries, Some(3));
+        assert_eq!(resolved.aws.max_retries, Some(3));
         assert_eq!(
-            resolved.shared_config_files,
+            resolved.aws.shared_config_files,
             vec!["/etc/aws/config".to_string()]
         );
     }
@@ -447,10 +458,10 @@ mod tests {
             ]),
             &mut diags,
         );
-        assert_eq!(resolved.region.as_deref(), Some("us-west-2"));
-        assert_eq!(resolved.max_retries, Some(2));
+        assert_eq!(resolved.aws.region.as_deref(), Some("us-west-2"));
+        assert_eq!(resolved.aws.max_retries, Some(2));
         assert_eq!(
-            resolved.endpoints.cloudfront.as_deref(),
+            resolved.aws.endpoints.cloudfront.as_deref(),
             Some("http://localhost:1")
         );
     }

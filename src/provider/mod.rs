@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::account::{Account, Settings};
 use crate::aws::{AwsClients, ClientOptions};
 use crate::functions::TenantHost;
 use crate::protocol::resource::{DataSource, Function, ProviderData, ProviderDefinition, Resource};
@@ -16,11 +17,7 @@ use crate::protocol::validators::parse_duration;
 use crate::protocol::value::Value;
 use crate::protocol::Diagnostics;
 use crate::resources::{EdgeCapacityDataSource, SharedEdgeResource, TenantResource};
-use crate::service::{Gateway, Settings};
 pub use config::ProviderConfig;
-
-/// The provider's local name: resources are `gateway_*`, functions `provider::gateway::*`.
-pub const PROVIDER_NAME: &str = "gateway";
 
 /// Shortens every pause of the AWS layer (waiter polls, conflict and retry backoff), for
 /// emulators that deploy instantly. A duration such as `50ms`.
@@ -39,19 +36,14 @@ pub fn client_options(get_env: impl Fn(&str) -> Option<String>) -> ClientOptions
     options
 }
 
+/// The provider: its block, and what it offers.
 #[derive(Default)]
 pub struct GatewayProvider;
-
-impl GatewayProvider {
-    pub fn new() -> Self {
-        Self
-    }
-}
 
 #[async_trait]
 impl ProviderDefinition for GatewayProvider {
     fn type_name(&self) -> &'static str {
-        PROVIDER_NAME
+        crate::PROVIDER_TYPE
     }
 
     fn schema(&self) -> Schema {
@@ -70,7 +62,7 @@ impl ProviderDefinition for GatewayProvider {
             return None;
         }
         let options = client_options(env);
-        let aws = match AwsClients::connect_with(&resolved, &options, cancel).await {
+        let aws = match AwsClients::connect_with(&resolved.aws, &options, cancel).await {
             Ok(aws) => aws,
             Err(err) => {
                 diags.error(
@@ -84,7 +76,7 @@ impl ProviderDefinition for GatewayProvider {
         let settings = Settings {
             default_tags: resolved.default_tags.clone(),
         };
-        Some(Arc::new(Gateway::new(aws, settings)))
+        Some(Arc::new(Account::new(aws, settings)))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {

@@ -3,14 +3,15 @@
 
 use async_trait::async_trait;
 
+use super::diagnostic::diagnostic;
 use super::model;
+use crate::account::{Account, AccountError};
 use crate::domain::naming;
 use crate::protocol::resource::{Context, DataSource};
 use crate::protocol::schema::{Attribute, Block, Schema};
 use crate::protocol::validators::StringRule;
 use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
-use crate::service::Gateway;
 
 pub const TYPE_NAME: &str = "gateway_edge_capacity";
 
@@ -81,32 +82,33 @@ impl DataSource for EdgeCapacityDataSource {
     }
 
     async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let gateway = ctx.data::<Gateway>(diags)?;
+        let account = ctx.data::<Account>(diags)?;
         let edge_id = model::string(config, "edge_id").unwrap_or_default();
         let action = format!("reading the capacity of edge {edge_id}");
-        let edge = match gateway.edge(&edge_id).await {
-            Ok(edge) => edge,
+        let read = async {
+            let edge = account.distributions.edge(&edge_id).await?;
+            let used = account
+                .rules
+                .load_balancer_rules_used(&edge.record.listener_arn)
+                .await?;
+            Ok::<_, AccountError>((edge, used))
+        };
+        let (edge, used) = match read.await {
+            Ok(read) => read,
             Err(err) => {
-                diags.push(err.diagnostic(&action));
+                diags.push(diagnostic(&err, &action));
                 return None;
             }
         };
-        let used_rules = match gateway
-            .load_balancer_rules_used(&edge.record.listener_arn)
-            .await
-        {
-            Ok(used) => used.unwrap_or_default(),
-            Err(err) => {
-                diags.push(err.diagnostic(&action));
-                return None;
-            }
-        };
-        let cap = edge.record.max_aliases_per_distribution;
+        let capacity =
+            account
+                .pool
+                .capacity(Some(&edge), &edge.record, Some(used.unwrap_or_default()));
         let distributions: Vec<Value> = edge
             .members
             .iter()
-            .map(|m| {
-                let used = m.distribution.aliases.len();
+            .zip(&capacity.distributions)
+            .map(|(m, room)| {
                 Value::object([
                     ("slot", Value::from(i64::from(m.slot))),
                     ("id", Value::String(m.distribution.id.clone())),
@@ -115,34 +117,26 @@ impl DataSource for EdgeCapacityDataSource {
                         Value::String(m.distribution.domain_name.clone()),
                     ),
                     ("status", Value::String(m.distribution.status.clone())),
-                    ("aliases_used", Value::from(used as i64)),
-                    ("aliases_free", Value::from(cap.saturating_sub(used) as i64)),
+                    ("aliases_used", count(room.used)),
+                    ("aliases_free", count(room.free)),
                 ])
             })
             .collect();
-        let tenants = edge.hosts().len();
-        let free_in_pool: usize = edge
-            .members
-            .iter()
-            .map(|m| cap.saturating_sub(m.distribution.aliases.len()))
-            .sum();
-        let growth = edge
-            .record
-            .max_distributions
-            .saturating_sub(edge.members.len())
-            * cap;
-        let quota = edge.record.max_listener_rules;
         Some(Value::object([
             ("edge_id", Value::String(edge_id)),
             ("distributions", Value::List(distributions)),
-            ("tenants", Value::from(tenants as i64)),
-            ("aliases_free", Value::from((free_in_pool + growth) as i64)),
-            ("listener_rules_used", Value::from(used_rules as i64)),
-            ("listener_rules_quota", Value::from(quota as i64)),
+            ("tenants", count(capacity.tenants)),
+            ("aliases_free", count(capacity.aliases_free)),
             (
-                "listener_rules_free",
-                Value::from(quota.saturating_sub(used_rules) as i64),
+                "listener_rules_used",
+                count(capacity.rules_used.unwrap_or_default()),
             ),
+            ("listener_rules_quota", count(capacity.rules_quota)),
+            ("listener_rules_free", count(capacity.rules_free())),
         ]))
     }
+}
+
+fn count(n: usize) -> Value {
+    Value::from(n as i64)
 }

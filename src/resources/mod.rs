@@ -1,5 +1,8 @@
-//! The provider's resources and data sources, one module each.
+//! The provider's resources and data sources, one module each; a large resource is a folder
+//! (`schema`, `model`, conversions to and from AWS's types, `apply`), read in lifecycle order.
+//! Errors of the layers below become diagnostics in one place, [`diagnostic`].
 
+pub mod diagnostic;
 mod edge_capacity;
 mod model;
 mod shared_edge;

@@ -16,9 +16,9 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_sdk_cloudfront::types as cf;
 use aws_sdk_elasticloadbalancingv2::types as elb;
+use gateway::aws::clients::{ClientConfig, Endpoints};
 use gateway::aws::retry::SdkBackoff;
 use gateway::aws::{AwsClients, ClientOptions, WaitSettings};
-use gateway::provider::config::{Endpoints, ProviderConfig};
 use serde_json::Value as Json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Mutex, MutexGuard};
@@ -179,9 +179,9 @@ pub struct Fault<'a> {
 impl Session {
     /// A provider block for the emulator: every endpoint set, the region and credentials from
     /// the shared files' profile, no credentials validation.
-    pub fn provider_config(&self) -> ProviderConfig {
+    pub fn provider_config(&self) -> ClientConfig {
         let (config, credentials) = shared_files();
-        ProviderConfig {
+        ClientConfig {
             region: None,
             profile: Some(PROFILE.into()),
             shared_config_files: vec![config.display().to_string()],
@@ -193,7 +193,6 @@ impl Session {
                 elbv2: Some(self.url.clone()),
                 sts: Some(self.url.clone()),
             },
-            default_tags: BTreeMap::new(),
             max_retries: Some(3),
             skip_credentials_validation: true,
         }

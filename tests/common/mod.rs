@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod intercept;
 pub mod terraform;
 
 use std::io;

@@ -1,0 +1,204 @@
+//! Alias changes on a distribution, merged: every change requested while a read-modify-write
+//! of that distribution is under way goes into the next one, so ten tenants created together
+//! cost two ETag cycles, not ten. Within each write the changes are applied in order with the
+//! cap ([`apply_alias_changes`]); other processes' writes are met by the ETag retry of
+//! [`CloudFront::update_distribution_config`].
+
+use futures::future::{BoxFuture, FutureExt, Shared};
+
+use super::error::AccountError;
+use super::merge::{Merger, Pending};
+use crate::aws::cloudfront::to_aliases;
+use crate::aws::{AwsError, CloudFront, Deadline, ErrorKind};
+use crate::domain::aliases::{apply_alias_changes, AliasChange, AliasResult};
+
+/// What became of a change, and the wait for its deployment when one was asked for.
+#[derive(Clone)]
+pub struct AliasOutcome {
+    pub result: AliasResult,
+    /// Shared by every change of the same write.
+    pub wait: Option<DeployWait>,
+}
+
+/// A wait for a distribution to deploy, shared by every tenant changed in the same update.
+pub type DeployWait = Shared<BoxFuture<'static, Result<(), String>>>;
+
+type Answer = Result<AliasOutcome, AwsError>;
+
+/// Per-distribution queues of alias changes: the one writer of tenants' aliases.
+pub struct Aliases {
+    cloudfront: CloudFront,
+    merger: Merger<AliasChange, Answer>,
+}
+
+impl Aliases {
+    pub fn new(cloudfront: CloudFront) -> Self {
+        Self {
+            cloudfront,
+            merger: Merger::default(),
+        }
+    }
+
+    /// Submits a change of `distribution_id`'s aliases and returns once it is written (merged
+    /// with whatever else is queued for that distribution). With `deploy`, the outcome carries
+    /// a wait for the distribution to deploy, bounded by that deadline.
+    pub async fn submit(
+        &self,
+        distribution_id: &str,
+        change: AliasChange,
+        deploy: Option<&Deadline>,
+    ) -> Result<AliasOutcome, AwsError> {
+        self.merger
+            .submit(distribution_id, change, |batch| {
+                self.write_batch(distribution_id, batch, deploy)
+            })
+            .await
+            .unwrap_or_else(|| {
+                Err(AwsError::new(
+                    "UpdateDistribution",
+                    ErrorKind::Other,
+                    "the alias change was dropped",
+                ))
+            })
+    }
+
+    async fn write_batch(
+        &self,
+        id: &str,
+        batch: Vec<Pending<AliasChange, Answer>>,
+        deploy: Option<&Deadline>,
+    ) {
+        let changes: Vec<AliasChange> = batch.iter().map(|r| r.request.clone()).collect();
+        tracing::debug!(
+            distribution = id,
+            changes = changes.len(),
+            "writing alias changes"
+        );
+        match self.write(id, &changes, deploy).await {
+            Ok(outcomes) => {
+                for (request, outcome) in batch.into_iter().zip(outcomes) {
+                    request.answer(Ok(outcome));
+                }
+            }
+            // One bad alias (taken elsewhere, or over AWS's quota) must not fail the others:
+            // write them one by one so each gets its own answer.
+            Err(err)
+                if batch.len() > 1
+                    && matches!(err.kind(), ErrorKind::Conflict | ErrorKind::Quota) =>
+            {
+                for request in batch {
+                    let result = self
+                        .write(id, std::slice::from_ref(&request.request), deploy)
+                        .await
+                        .map(|mut outcomes| outcomes.remove(0));
+                    request.answer(result);
+                }
+            }
+            Err(err) => {
+                for request in batch {
+                    request.answer(Err(err.clone()));
+                }
+            }
+        }
+    }
+
+    /// One read-modify-write applying `changes` in order.
+    async fn write(
+        &self,
+        id: &str,
+        changes: &[AliasChange],
+        deploy: Option<&Deadline>,
+    ) -> Result<Vec<AliasOutcome>, AwsError> {
+        let mut results = Vec::new();
+        let written = self
+            .cloudfront
+            .update_distribution_config(id, |config| {
+                let current = config
+                    .aliases
+                    .as_ref()
+                    .and_then(|a| a.items.clone())
+                    .unwrap_or_default();
+                let (next, outcome) = apply_alias_changes(&current, changes);
+                results = outcome;
+                match next {
+                    Some(next) => {
+                        config.aliases = Some(to_aliases(next)?);
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            })
+            .await;
+        if let Err(err) = written {
+            // AWS's own quota may be below the edge's cap: the distribution is full.
+            if err.kind() == ErrorKind::Quota && matches!(changes, [AliasChange::Add { .. }]) {
+                return Ok(vec![AliasOutcome {
+                    result: AliasResult::NoRoom { holds: usize::MAX },
+                    wait: None,
+                }]);
+            }
+            return Err(name_the_aliases(err, id, changes));
+        }
+        // Waited for even when nothing had to change: an earlier attempt whose answer was
+        // lost, or another run, may have made the change moments ago. A deployed distribution
+        // answers the first read.
+        let wait = deploy.map(|deadline| self.deploy_wait(id, deadline));
+        Ok(results
+            .into_iter()
+            .map(|result| AliasOutcome {
+                result,
+                wait: (!matches!(result, AliasResult::NoRoom { .. }))
+                    .then(|| wait.clone())
+                    .flatten(),
+            })
+            .collect())
+    }
+
+    fn deploy_wait(&self, id: &str, deadline: &Deadline) -> DeployWait {
+        let cloudfront = self.cloudfront.clone();
+        let id = id.to_string();
+        let deadline = deadline.clone();
+        async move {
+            cloudfront
+                .wait_distribution_deployed(&id, &deadline)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        .boxed()
+        .shared()
+    }
+}
+
+/// An alias taken by another distribution, or over AWS's quota, names the aliases being added.
+fn name_the_aliases(err: AwsError, id: &str, changes: &[AliasChange]) -> AwsError {
+    let added: Vec<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            AliasChange::Add { host, .. } => Some(host.as_str()),
+            AliasChange::Remove { .. } => None,
+        })
+        .collect();
+    match err.kind() {
+        ErrorKind::Conflict | ErrorKind::Quota if !added.is_empty() => {
+            let noun = if added.len() == 1 { "alias" } else { "aliases" };
+            err.with_subject(format!("{id} ({noun} {})", added.join(", ")))
+        }
+        _ => err,
+    }
+}
+
+/// Waits for a shared deployment wait of `distribution_id`, at most until `deadline`.
+pub async fn await_deployment(
+    wait: DeployWait,
+    distribution_id: &str,
+    deadline: &Deadline,
+) -> Result<(), AccountError> {
+    match tokio::time::timeout(deadline.remaining(), wait).await {
+        Ok(result) => result.map_err(AccountError::Wait),
+        Err(_) => Err(AccountError::Wait(format!(
+            "Timeout: distribution {distribution_id} was not deployed within {}",
+            deadline.describe()
+        ))),
+    }
+}

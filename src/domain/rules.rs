@@ -1,0 +1,111 @@
+//! Listener rules as the provider reasons about them: which are its own, which belong to a
+//! tenant, and whether one is exactly the rule a request asked for.
+
+use super::edge::{TAG_EDGE, TAG_TENANT};
+use super::tags::Tags;
+
+/// Tag that marks a listener rule as created by this provider.
+pub const MANAGED_BY_TAG_KEY: &str = "gateway:managed-by";
+/// Value of [`MANAGED_BY_TAG_KEY`].
+pub const MANAGED_BY_TAG_VALUE: &str = crate::PROVIDER_BINARY;
+
+/// A listener rule: where it sends which hosts, at which priority, tagged how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub arn: String,
+    /// `None` for the listener's default rule.
+    pub priority: Option<i64>,
+    /// Host-header values, normalized.
+    pub hosts: Vec<String>,
+    /// Target groups of its forward actions.
+    pub target_groups: Vec<String>,
+    pub tags: Tags,
+}
+
+impl RuleInfo {
+    /// True when this provider created the rule.
+    pub fn is_managed(&self) -> bool {
+        self.tags.get(MANAGED_BY_TAG_KEY).map(String::as_str) == Some(MANAGED_BY_TAG_VALUE)
+    }
+
+    /// True when this rule was created by the provider for `tenant` of `edge`.
+    pub fn belongs_to(&self, edge: &str, tenant: &str) -> bool {
+        self.is_managed()
+            && self.tags.get(TAG_EDGE).map(String::as_str) == Some(edge)
+            && self.tags.get(TAG_TENANT).map(String::as_str) == Some(tenant)
+    }
+
+    /// True when this rule is the one a creation asked for: ours, at `priority`, sending
+    /// exactly `hosts` to `target_group`, carrying every tag of `tags`.
+    pub fn is_made_from(
+        &self,
+        hosts: &[String],
+        target_group: &str,
+        priority: i64,
+        tags: &Tags,
+    ) -> bool {
+        self.priority == Some(priority)
+            && self.hosts == hosts
+            && self.target_groups == [target_group]
+            && self.is_managed()
+            && tags.iter().all(|(k, v)| self.tags.get(k) == Some(v))
+    }
+
+    /// True when the rule sends exactly `host` to exactly `target_group`.
+    pub fn routes(&self, host: &str, target_group: &str) -> bool {
+        self.hosts == [host] && self.target_groups == [target_group]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(tags: &[(&str, &str)]) -> RuleInfo {
+        RuleInfo {
+            arn: "arn:rule/1".into(),
+            priority: Some(7),
+            hosts: vec!["a.example.com".into()],
+            target_groups: vec!["arn:tg".into()],
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn ownership_is_read_from_the_tags() {
+        let ours = [
+            (MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE),
+            (TAG_EDGE, "e1"),
+            (TAG_TENANT, "acme"),
+        ];
+        let cases = [
+            (rule(&ours), true, true),
+            (rule(&ours[1..]), false, false),
+            (rule(&[(MANAGED_BY_TAG_KEY, "someone-else")]), false, false),
+            (rule(&ours[..2]), true, false),
+        ];
+        for (rule, managed, belongs) in cases {
+            assert_eq!(rule.is_managed(), managed, "{:?}", rule.tags);
+            assert_eq!(rule.belongs_to("e1", "acme"), belongs, "{:?}", rule.tags);
+        }
+        assert!(!rule(&ours).belongs_to("e2", "acme"));
+    }
+
+    #[test]
+    fn a_rule_is_made_from_the_request_that_describes_it() {
+        let r = rule(&[(MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE), ("team", "x")]);
+        let hosts = vec!["a.example.com".to_string()];
+        let tags: Tags = [("team".to_string(), "x".to_string())].into();
+        assert!(r.is_made_from(&hosts, "arn:tg", 7, &tags));
+        assert!(!r.is_made_from(&hosts, "arn:tg", 8, &tags));
+        assert!(!r.is_made_from(&hosts, "arn:other", 7, &tags));
+        assert!(!r.is_made_from(&["b.example.com".into()], "arn:tg", 7, &tags));
+        let more: Tags = [("team".to_string(), "y".to_string())].into();
+        assert!(!r.is_made_from(&hosts, "arn:tg", 7, &more));
+        assert!(r.routes("a.example.com", "arn:tg"));
+        assert!(!r.routes("a.example.com", "arn:other"));
+    }
+}

@@ -1,0 +1,688 @@
+//! The decisions about one tenant, made from a snapshot of what AWS holds around its host:
+//! whether something the provider did not create is in the way, what of the tenant exists and
+//! how it drifted, and what of it to delete. Pure, so each rule is a row of a table.
+
+use super::edge::{DistributionInfo, EdgeRecord, EdgeView};
+use super::naming::normalize_host;
+use super::rules::RuleInfo;
+
+/// A Route53 record of a tenant's host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordInfo {
+    /// `A`, `AAAA`, `CNAME`, `TXT`, ...
+    pub record_type: String,
+    /// The CloudFront domain it is an alias to (normalized), when it is one.
+    pub cloudfront_target: Option<String>,
+    /// What it points at, for messages: `an alias to <name>`, or its values.
+    pub target: String,
+}
+
+impl RecordInfo {
+    /// An A or AAAA alias to a CloudFront distribution, the kind of record tenants get.
+    pub fn is_cloudfront_alias(&self) -> bool {
+        matches!(self.record_type.as_str(), "A" | "AAAA") && self.cloudfront_target.is_some()
+    }
+
+    fn points_into(&self, edge: &EdgeView) -> bool {
+        self.is_cloudfront_alias()
+            && self
+                .cloudfront_target
+                .as_ref()
+                .is_some_and(|t| edge.pool_domains().contains(t))
+    }
+}
+
+/// The record types a tenant of `edge` has: `A`, and `AAAA` with IPv6.
+pub fn expected_record_types(edge: &EdgeRecord) -> Vec<String> {
+    if edge.ipv6_enabled {
+        vec!["A".into(), "AAAA".into()]
+    } else {
+        vec!["A".into()]
+    }
+}
+
+/// The types of `records` aliased to `distribution_domain`, sorted.
+pub fn types_pointing_at(records: &[RecordInfo], distribution_domain: &str) -> Vec<String> {
+    let distribution_domain = normalize_host(distribution_domain);
+    let mut types: Vec<String> = records
+        .iter()
+        .filter(|r| {
+            r.is_cloudfront_alias()
+                && r.cloudfront_target.as_deref() == Some(distribution_domain.as_str())
+        })
+        .map(|r| r.record_type.clone())
+        .collect();
+    types.sort();
+    types
+}
+
+/// An object in the way of a tenant, which the provider did not create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    /// What it is: `CloudFront alias acme.example.com`.
+    pub object: String,
+    /// Where it is and what it holds.
+    pub detail: String,
+}
+
+/// What exists of a tenant, as a read finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed<'a> {
+    /// The pool distribution holding the alias.
+    pub distribution: Option<&'a DistributionInfo>,
+    /// The tenant's listener rule.
+    pub rule: Option<&'a RuleInfo>,
+    /// Whether that rule no longer sends exactly the host to the shared target group.
+    pub rule_drift: bool,
+    /// Types of the records aliased to the holding distribution, sorted.
+    pub record_types: Vec<String>,
+}
+
+/// What a deletion removes: exactly what is the tenant's, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftovers {
+    /// Indexes into the snapshot's records: the aliases into the pool.
+    pub records: Vec<usize>,
+    /// ARNs of the tenant's rules.
+    pub rules: Vec<String>,
+    /// Ids of the pool distributions holding the alias.
+    pub holders: Vec<String>,
+}
+
+/// What AWS holds around tenant `name`'s host: the edge with its pool, the rules of the
+/// edge's listener and the records of the host's name.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantView<'a> {
+    pub edge: &'a EdgeView,
+    pub name: &'a str,
+    pub host: &'a str,
+    pub rules: &'a [RuleInfo],
+    pub records: &'a [RecordInfo],
+}
+
+impl<'a> TenantView<'a> {
+    /// The first object in the way of creating the tenant, if any: its host as an alias of a
+    /// distribution outside the pool (among `distributions`, every distribution of the
+    /// account), a rule of the listener matching the host that is not the tenant's own, or an
+    /// address record of the host that is not an alias into the pool.
+    pub fn foreign(&self, distributions: &[DistributionInfo]) -> Option<Foreign> {
+        let (host, record) = (self.host, &self.edge.record);
+        if let Some(other) = distributions
+            .iter()
+            .find(|d| d.aliases.contains(host) && self.edge.member_by_id(&d.id).is_none())
+        {
+            return Some(Foreign {
+                object: format!("CloudFront alias {host}"),
+                detail: format!(
+                    "{host} is an alias of distribution {} ({}), which is not part of edge {}.",
+                    other.id, other.domain_name, record.name
+                ),
+            });
+        }
+        if let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| r.hosts.iter().any(|h| h == host) && !r.belongs_to(&record.name, self.name))
+        {
+            return Some(Foreign {
+                object: format!("listener rule for {host}"),
+                detail: format!(
+                    "Rule {} of listener {} already matches {host}.",
+                    rule.arn, record.listener_arn
+                ),
+            });
+        }
+        let in_the_way = self.records.iter().find(|r| {
+            if r.is_cloudfront_alias() {
+                !r.points_into(self.edge)
+            } else {
+                matches!(r.record_type.as_str(), "A" | "AAAA" | "CNAME")
+            }
+        })?;
+        Some(Foreign {
+            object: format!("Route53 record {host} {}", in_the_way.record_type),
+            detail: format!(
+                "Hosted zone {} already has an {} record for {host} ({}).",
+                record.hosted_zone_id, in_the_way.record_type, in_the_way.target
+            ),
+        })
+    }
+
+    /// The tenant's listener rule: the one its state names (`rule_arn`), else the one tagged
+    /// for it.
+    pub fn rule(&self, rule_arn: Option<&str>) -> Option<&'a RuleInfo> {
+        let rules = self.rules;
+        rules
+            .iter()
+            .find(|r| Some(r.arn.as_str()) == rule_arn)
+            .or_else(|| {
+                rules
+                    .iter()
+                    .find(|r| r.belongs_to(&self.edge.record.name, self.name))
+            })
+    }
+
+    /// What exists of the tenant; `None` when nothing of it is left (no alias in the pool, no
+    /// rule of its own, no record aliased into the pool).
+    pub fn observe(&self, rule_arn: Option<&str>) -> Option<Observed<'a>> {
+        let edge = self.edge;
+        let member = edge.member_with_alias(self.host);
+        let rule = self.rule(rule_arn);
+        let any_record = self.records.iter().any(|r| r.points_into(edge));
+        if member.is_none() && rule.is_none() && !any_record {
+            return None;
+        }
+        Some(Observed {
+            distribution: member.map(|m| &m.distribution),
+            rule,
+            rule_drift: rule.is_some_and(|r| !r.routes(self.host, &edge.record.target_group_arn)),
+            record_types: member
+                .map(|m| types_pointing_at(self.records, &m.distribution.domain_name))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// What deleting the tenant removes: its records aliased into the pool, the rule its state
+    /// names or that is tagged for it (when it is ours or still matches only the host), and
+    /// its alias on every pool distribution holding it.
+    pub fn leftovers(&self, rule_arn: Option<&str>) -> Leftovers {
+        let edge = self.edge;
+        let (edge_name, host) = (edge.record.name.as_str(), self.host);
+        Leftovers {
+            records: (0..self.records.len())
+                .filter(|i| self.records[*i].points_into(edge))
+                .collect(),
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| {
+                    let tagged = r.belongs_to(edge_name, self.name);
+                    let named = Some(r.arn.as_str()) == rule_arn;
+                    tagged || (named && r.hosts == [host])
+                })
+                .map(|r| r.arn.clone())
+                .collect(),
+            holders: edge
+                .members
+                .iter()
+                .filter(|m| m.distribution.aliases.contains(host))
+                .map(|m| m.distribution.id.clone())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::edge::{Member, TAG_EDGE, TAG_TENANT};
+    use crate::domain::rules::{MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE};
+
+    const HOST: &str = "acme.gateway.example.com";
+    const TG: &str = "arn:tg/shared";
+
+    fn record() -> EdgeRecord {
+        EdgeRecord {
+            name: "e1".into(),
+            generation: "1".into(),
+            domain: "gateway.example.com".into(),
+            hosted_zone_id: "Z1".into(),
+            listener_arn: "arn:listener/1".into(),
+            target_group_arn: TG.into(),
+            max_aliases_per_distribution: 100,
+            max_distributions: 5,
+            max_listener_rules: 100,
+            wait_for_deployment: true,
+            ipv6_enabled: true,
+        }
+    }
+
+    fn distribution(id: &str, aliases: &[&str]) -> DistributionInfo {
+        DistributionInfo {
+            id: id.into(),
+            arn: format!("arn:distribution/{id}"),
+            domain_name: format!("{}.cloudfront.net", id.to_lowercase()),
+            comment: String::new(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            status: "Deployed".into(),
+            enabled: true,
+        }
+    }
+
+    /// An edge whose pool is E0 (holding `aliases`) and E1 (empty).
+    fn edge(aliases: &[&str]) -> EdgeView {
+        EdgeView {
+            record: record(),
+            members: vec![
+                Member {
+                    slot: 0,
+                    distribution: distribution("E0", aliases),
+                },
+                Member {
+                    slot: 1,
+                    distribution: distribution("E1", &[]),
+                },
+            ],
+        }
+    }
+
+    fn rule(arn: &str, host: &str, target_group: &str, tenant: Option<&str>) -> RuleInfo {
+        let mut tags = crate::domain::tags::Tags::new();
+        if let Some(tenant) = tenant {
+            tags.insert(MANAGED_BY_TAG_KEY.into(), MANAGED_BY_TAG_VALUE.into());
+            tags.insert(TAG_EDGE.into(), "e1".into());
+            tags.insert(TAG_TENANT.into(), tenant.into());
+        }
+        RuleInfo {
+            arn: arn.into(),
+            priority: Some(1),
+            hosts: vec![host.into()],
+            target_groups: vec![target_group.into()],
+            tags,
+        }
+    }
+
+    fn alias(kind: &str, target: &str) -> RecordInfo {
+        RecordInfo {
+            record_type: kind.into(),
+            cloudfront_target: Some(target.into()),
+            target: format!("an alias to {target}"),
+        }
+    }
+
+    fn plain(kind: &str, value: &str) -> RecordInfo {
+        RecordInfo {
+            record_type: kind.into(),
+            cloudfront_target: None,
+            target: value.into(),
+        }
+    }
+
+    fn view<'a>(
+        edge: &'a EdgeView,
+        rules: &'a [RuleInfo],
+        records: &'a [RecordInfo],
+    ) -> TenantView<'a> {
+        TenantView {
+            edge,
+            name: "acme",
+            host: HOST,
+            rules,
+            records,
+        }
+    }
+
+    #[test]
+    fn foreign_objects() {
+        let pool = edge(&[]);
+        let outside = distribution("EX", &[HOST]);
+        let own_rule = rule("arn:r/own", HOST, TG, Some("acme"));
+        type Case<'a> = (
+            &'a str,
+            Vec<DistributionInfo>,
+            Vec<RuleInfo>,
+            Vec<RecordInfo>,
+            Option<&'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            ("nothing there", vec![], vec![], vec![], None),
+            (
+                "the alias on a distribution outside the pool",
+                vec![outside.clone()],
+                vec![],
+                vec![],
+                Some("CloudFront alias"),
+            ),
+            (
+                "the alias inside the pool is ours",
+                vec![edge(&[HOST]).members[0].distribution.clone()],
+                vec![],
+                vec![],
+                None,
+            ),
+            ("our own rule", vec![], vec![own_rule.clone()], vec![], None),
+            (
+                "another tenant's rule",
+                vec![],
+                vec![rule("arn:r/2", HOST, TG, Some("other"))],
+                vec![],
+                Some("listener rule"),
+            ),
+            (
+                "an untagged rule",
+                vec![],
+                vec![rule("arn:r/3", HOST, TG, None)],
+                vec![],
+                Some("listener rule"),
+            ),
+            (
+                "a rule for another host",
+                vec![],
+                vec![rule("arn:r/4", "x.example.com", TG, None)],
+                vec![],
+                None,
+            ),
+            (
+                "an alias into the pool",
+                vec![],
+                vec![],
+                vec![alias("A", "e1.cloudfront.net")],
+                None,
+            ),
+            (
+                "an alias elsewhere",
+                vec![],
+                vec![],
+                vec![alias("AAAA", "d9.cloudfront.net")],
+                Some("Route53 record acme.gateway.example.com AAAA"),
+            ),
+            (
+                "a plain A record",
+                vec![],
+                vec![],
+                vec![plain("A", "192.0.2.1")],
+                Some("Route53 record acme.gateway.example.com A"),
+            ),
+            (
+                "a CNAME",
+                vec![],
+                vec![],
+                vec![plain("CNAME", "elsewhere.example.com")],
+                Some("CNAME"),
+            ),
+            (
+                "a TXT record is no obstacle",
+                vec![],
+                vec![],
+                vec![plain("TXT", "\"v=1\"")],
+                None,
+            ),
+        ];
+        for (name, distributions, rules, records, expected) in cases {
+            let found = view(&pool, &rules, &records).foreign(&distributions);
+            match expected {
+                None => assert_eq!(found, None, "{name}"),
+                Some(object) => {
+                    let found = found.unwrap_or_else(|| panic!("{name}: nothing found"));
+                    assert!(found.object.contains(object), "{name}: {found:?}");
+                }
+            }
+        }
+        let found = view(&pool, &[], &[plain("A", "192.0.2.1")])
+            .foreign(&[])
+            .unwrap();
+        assert_eq!(
+            found.detail,
+            "Hosted zone Z1 already has an A record for acme.gateway.example.com (192.0.2.1)."
+        );
+    }
+
+    #[test]
+    fn what_a_read_finds() {
+        let placed = edge(&[HOST]);
+        let empty = edge(&[]);
+        let good = rule("arn:r/own", HOST, TG, Some("acme"));
+        let moved = rule("arn:r/own", HOST, "arn:tg/old", Some("acme"));
+        let records = vec![
+            alias("A", "e0.cloudfront.net"),
+            alias("AAAA", "e0.cloudfront.net"),
+        ];
+        let stale = vec![alias("A", "e1.cloudfront.net")];
+        // (case, edge, rules, records, rule in state, exists, distribution, rule, drift, types)
+        type Case<'a> = (
+            &'a str,
+            &'a EdgeView,
+            Vec<RuleInfo>,
+            Vec<RecordInfo>,
+            Option<&'a str>,
+            bool,
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+            Vec<&'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "complete",
+                &placed,
+                vec![good.clone()],
+                records.clone(),
+                None,
+                true,
+                Some("E0"),
+                Some("arn:r/own"),
+                false,
+                vec!["A", "AAAA"],
+            ),
+            (
+                "nothing left",
+                &empty,
+                vec![],
+                vec![],
+                None,
+                false,
+                None,
+                None,
+                false,
+                vec![],
+            ),
+            (
+                "only the rule",
+                &empty,
+                vec![good.clone()],
+                vec![],
+                None,
+                true,
+                None,
+                Some("arn:r/own"),
+                false,
+                vec![],
+            ),
+            (
+                "only a record into the pool",
+                &empty,
+                vec![],
+                stale.clone(),
+                None,
+                true,
+                None,
+                None,
+                false,
+                vec![],
+            ),
+            (
+                "a record on another pool member is not counted",
+                &placed,
+                vec![good.clone()],
+                stale.clone(),
+                None,
+                true,
+                Some("E0"),
+                Some("arn:r/own"),
+                false,
+                vec![],
+            ),
+            (
+                "the rule was repointed",
+                &placed,
+                vec![moved],
+                records.clone(),
+                None,
+                true,
+                Some("E0"),
+                Some("arn:r/own"),
+                true,
+                vec!["A", "AAAA"],
+            ),
+            (
+                "the rule named in state wins",
+                &placed,
+                vec![
+                    rule("arn:r/named", "other.example.com", TG, None),
+                    good.clone(),
+                ],
+                records.clone(),
+                Some("arn:r/named"),
+                true,
+                Some("E0"),
+                Some("arn:r/named"),
+                true,
+                vec!["A", "AAAA"],
+            ),
+            (
+                "another tenant's rule is not ours",
+                &empty,
+                vec![rule("arn:r/2", HOST, TG, Some("other"))],
+                vec![],
+                None,
+                false,
+                None,
+                None,
+                false,
+                vec![],
+            ),
+        ];
+        for (
+            name,
+            edge,
+            rules,
+            records,
+            state_rule,
+            exists,
+            distribution,
+            rule_arn,
+            drift,
+            types,
+        ) in cases
+        {
+            let view = view(edge, &rules, &records);
+            let Some(observed) = view.observe(state_rule) else {
+                assert!(!exists, "{name}: found nothing");
+                continue;
+            };
+            assert!(exists, "{name}: found {observed:?}");
+            assert_eq!(
+                observed.distribution.map(|d| d.id.as_str()),
+                distribution,
+                "{name}"
+            );
+            assert_eq!(observed.rule.map(|r| r.arn.as_str()), rule_arn, "{name}");
+            assert_eq!(observed.rule_drift, drift, "{name}");
+            assert_eq!(observed.record_types, types, "{name}");
+        }
+    }
+
+    #[test]
+    fn what_a_delete_removes() {
+        let placed = edge(&[HOST]);
+        let both = EdgeView {
+            members: vec![
+                Member {
+                    slot: 0,
+                    distribution: distribution("E0", &[HOST]),
+                },
+                Member {
+                    slot: 1,
+                    distribution: distribution("E1", &[HOST]),
+                },
+            ],
+            ..placed.clone()
+        };
+        let records = vec![
+            alias("A", "e0.cloudfront.net"),
+            plain("TXT", "\"keep me\""),
+            alias("AAAA", "elsewhere.cloudfront.net"),
+            alias("AAAA", "e1.cloudfront.net"),
+        ];
+        type Case<'a> = (
+            &'a str,
+            &'a EdgeView,
+            Vec<RuleInfo>,
+            Option<&'a str>,
+            Vec<&'a str>,
+            Vec<&'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "tagged rule",
+                &placed,
+                vec![rule("arn:r/own", HOST, TG, Some("acme"))],
+                None,
+                vec!["arn:r/own"],
+                vec!["E0"],
+            ),
+            (
+                "rule named in state, still only the host",
+                &placed,
+                vec![rule("arn:r/named", HOST, TG, None)],
+                Some("arn:r/named"),
+                vec!["arn:r/named"],
+                vec!["E0"],
+            ),
+            (
+                "rule named in state but now someone else's host",
+                &placed,
+                vec![rule("arn:r/named", "x.example.com", TG, None)],
+                Some("arn:r/named"),
+                vec![],
+                vec!["E0"],
+            ),
+            (
+                "a foreign rule for the host stays",
+                &placed,
+                vec![rule("arn:r/f", HOST, TG, None)],
+                None,
+                vec![],
+                vec!["E0"],
+            ),
+            (
+                "another tenant's rule stays",
+                &placed,
+                vec![rule("arn:r/2", HOST, TG, Some("other"))],
+                None,
+                vec![],
+                vec!["E0"],
+            ),
+            (
+                "an alias on two members goes from both",
+                &both,
+                vec![],
+                None,
+                vec![],
+                vec!["E0", "E1"],
+            ),
+        ];
+        for (name, edge, rules, state_rule, gone_rules, holders) in cases {
+            let leftovers = view(edge, &rules, &records).leftovers(state_rule);
+            assert_eq!(
+                leftovers.records,
+                vec![0, 3],
+                "{name}: only aliases into the pool"
+            );
+            assert_eq!(leftovers.rules, gone_rules, "{name}");
+            assert_eq!(leftovers.holders, holders, "{name}");
+        }
+    }
+
+    #[test]
+    fn record_types() {
+        let mut edge = record();
+        assert_eq!(expected_record_types(&edge), ["A", "AAAA"]);
+        edge.ipv6_enabled = false;
+        assert_eq!(expected_record_types(&edge), ["A"]);
+        let records = vec![
+            alias("AAAA", "d1.cloudfront.net"),
+            plain("A", "192.0.2.1"),
+            alias("A", "d1.cloudfront.net"),
+            alias("A", "d2.cloudfront.net"),
+        ];
+        assert_eq!(
+            types_pointing_at(&records, "D1.cloudfront.net."),
+            ["A", "AAAA"]
+        );
+        assert_eq!(
+            types_pointing_at(&records, "d3.cloudfront.net"),
+            Vec::<String>::new()
+        );
+    }
+}

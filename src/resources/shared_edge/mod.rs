@@ -1,0 +1,180 @@
+//! `gateway_shared_edge`: what every tenant shares — the pool of CloudFront distributions in
+//! front of the load balancer, their cache settings, the hosted zone, the listener and the
+//! shared target group.
+//!
+//! [`schema`] declares the attributes, [`model`] converts Terraform's values, [`expand`] and
+//! [`flatten`] convert between the model and CloudFront's types, and [`apply`] holds the steps
+//! this file's lifecycle runs.
+
+mod apply;
+mod expand;
+mod flatten;
+mod model;
+mod schema;
+
+use async_trait::async_trait;
+
+use super::diagnostic::diagnostic;
+use super::model as values;
+use crate::account::Account;
+use crate::domain::naming;
+use crate::protocol::resource::{Context, PlanState, Resource, State};
+use crate::protocol::value::Value;
+use crate::protocol::Diagnostics;
+use model::{action, EdgeIds, EdgeSpec};
+pub use schema::{schema, TYPE_NAME};
+
+pub struct SharedEdgeResource;
+
+#[async_trait]
+impl Resource for SharedEdgeResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> crate::protocol::schema::Schema {
+        schema()
+    }
+
+    fn validate_config(&self, config: &Value, diags: &mut Diagnostics) {
+        schema::validate(config, diags);
+    }
+
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, _diags: &mut Diagnostics) {
+        if plan.planned.is_null() {
+            return;
+        }
+        // The id is the name, known at plan time, so tenants planned with a new edge can be
+        // checked against it in the same plan.
+        if let Some(name) = schema::NAME.get(&plan.planned) {
+            values::set(&mut plan.planned, "id", Value::String(name));
+        }
+        if let Some(account) = ctx
+            .provider_data
+            .clone()
+            .and_then(|d| d.downcast::<Account>().ok())
+        {
+            let spec = EdgeSpec::from_value(&plan.planned, "");
+            if !spec.record.name.is_empty() && plan.prior.is_null() {
+                account.plans.plan_edge(spec.record);
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<State> {
+        let account = ctx.data::<Account>(diags)?;
+        let action = action(planned, "creating");
+        let mut spec = EdgeSpec::from_value(planned, &new_generation());
+        let result = async {
+            if spec.origin_domain_name.is_empty() {
+                spec.origin_domain_name =
+                    apply::listener_origin(&account, &spec.record.listener_arn).await?;
+            }
+            apply::check_targets(&account, &spec).await?;
+            apply::create(&account, &spec).await
+        }
+        .await;
+        let ids = match result {
+            Ok(ids) => ids,
+            Err(err) => {
+                diags.push(diagnostic(&err, &action));
+                return None;
+            }
+        };
+        let state = State::new(spec.to_value(&ids, planned));
+        if spec.record.wait_for_deployment {
+            let deadline = values::deadline(ctx, planned, "create");
+            // The edge exists now: a failed wait keeps it in state (tainted) so that nothing
+            // created is lost track of; the next apply replaces it.
+            if let Err(err) = apply::wait_deployed(&account, &ids, &deadline).await {
+                diags.push(diagnostic(&err, &action));
+            }
+        }
+        Some(state)
+    }
+
+    async fn read(&self, ctx: &Context, current: State, diags: &mut Diagnostics) -> Option<State> {
+        let account = ctx.data::<Account>(diags)?;
+        let name = schema::NAME.get(&current.value).unwrap_or_default();
+        match apply::observe(&account, &name).await {
+            Ok(Some((spec, ids))) => Some(State {
+                value: spec.to_value(&ids, &current.value),
+                private: current.private,
+            }),
+            Ok(None) => None,
+            Err(err) => {
+                diags.push(diagnostic(&err, &action(&current.value, "reading")));
+                Some(current)
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        prior: State,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<State> {
+        let account = ctx.data::<Account>(diags)?;
+        let previous = EdgeSpec::from_value(&prior.value, "");
+        let mut spec = EdgeSpec::from_value(planned, "");
+        let ids = EdgeIds::from_value(&prior.value);
+        let result = async {
+            let current = account.distributions.edge(&spec.record.name).await?;
+            spec.record.generation = current.record.generation.clone();
+            if spec.origin_domain_name.is_empty() {
+                spec.origin_domain_name =
+                    apply::listener_origin(&account, &spec.record.listener_arn).await?;
+            }
+            let deadline = values::deadline(ctx, planned, "update");
+            apply::update(&account, &spec, &ids, &previous, &deadline).await
+        }
+        .await;
+        match result {
+            Ok(ids) => Some(State::new(spec.to_value(&ids, planned))),
+            Err(err) => {
+                diags.push(diagnostic(&err, &action(planned, "updating")));
+                Some(prior)
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Context, prior: State, diags: &mut Diagnostics) {
+        let Some(account) = ctx.data::<Account>(diags) else {
+            return;
+        };
+        let name = schema::NAME.get(&prior.value).unwrap_or_default();
+        let ids = EdgeIds::from_value(&prior.value);
+        let deadline = values::deadline(ctx, &prior.value, "delete");
+        if let Err(err) = apply::delete(&account, &name, &ids, &deadline).await {
+            diags.push(diagnostic(&err, &action(&prior.value, "deleting")));
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str, diags: &mut Diagnostics) -> Option<State> {
+        if let Err(reason) = naming::check_edge_name(id) {
+            diags.error("Invalid import id", format!("edge name {reason}"));
+            return None;
+        }
+        let value = Value::object([(schema::NAME.name, Value::String(id.to_string()))]);
+        let spec = EdgeSpec::from_value(&value, "");
+        Some(State::new(spec.to_value(&EdgeIds::default(), &value)))
+    }
+}
+
+/// A new edge's generation: distinguishes its pool's caller references from those of an
+/// earlier edge of the same name.
+fn new_generation() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}", now.as_millis())
+}

@@ -1,0 +1,284 @@
+//! The tenant's lifecycle in AWS, step by step: what surrounds its host, creating or repairing
+//! its parts in order (alias, rule, records, then the deployment wait), reading what exists,
+//! and removing exactly what is its own.
+
+use std::sync::Arc;
+
+use super::model::Tenant;
+use crate::account::{await_deployment, Account, AccountError, HostRecords, NewRule, Placed};
+use crate::aws::Deadline;
+use crate::domain::edge::{EdgeView, TAG_EDGE, TAG_TENANT};
+use crate::domain::rules::RuleInfo;
+use crate::domain::tags::{self, Tags};
+use crate::domain::tenant::{expected_record_types, types_pointing_at, TenantView};
+use crate::protocol::resource::Context;
+
+/// What AWS holds around a tenant's host, from the account's shared reads: the snapshot the
+/// domain's decisions about the tenant are made from.
+pub struct Surroundings<'a> {
+    pub edge: &'a EdgeView,
+    pub name: &'a str,
+    pub host: String,
+    pub rules: Arc<Vec<RuleInfo>>,
+    pub records: HostRecords,
+}
+
+impl<'a> Surroundings<'a> {
+    pub async fn fetch(
+        account: &Account,
+        edge: &'a EdgeView,
+        name: &'a str,
+    ) -> Result<Self, AccountError> {
+        let host = tenant_host(edge, name)?;
+        let record = &edge.record;
+        Ok(Self {
+            rules: account.rules.of_listener(&record.listener_arn).await?,
+            records: account
+                .records
+                .of_host(&record.hosted_zone_id, &host)
+                .await?,
+            edge,
+            name,
+            host,
+        })
+    }
+
+    pub fn view(&self) -> TenantView<'_> {
+        TenantView {
+            edge: self.edge,
+            name: self.name,
+            host: &self.host,
+            rules: &self.rules,
+            records: &self.records.infos,
+        }
+    }
+
+    /// Fails with [`AccountError::Foreign`] when something the provider did not create is in
+    /// the way of the tenant.
+    pub async fn refuse_foreign(&self, account: &Account) -> Result<(), AccountError> {
+        let distributions = account.distributions.all().await?;
+        match self.view().foreign(&distributions) {
+            Some(found) => Err(AccountError::Foreign {
+                object: found.object,
+                detail: found.detail,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The host of tenant `name` on `edge`.
+pub fn tenant_host(edge: &EdgeView, name: &str) -> Result<String, AccountError> {
+    edge.record
+        .tenant_host(name)
+        .map_err(|reason| AccountError::Inconsistent {
+            object: format!("edge {}", edge.record.name),
+            detail: reason,
+        })
+}
+
+/// Brings every part of a tenant to what it should be, creating what is missing. Returns the
+/// new state, or the error with the state of what exists so far.
+pub async fn ensure(
+    ctx: &Context,
+    account: &Account,
+    mut tenant: Tenant,
+    creating: bool,
+) -> Result<Tenant, (AccountError, Tenant)> {
+    match ensure_steps(ctx, account, &mut tenant, creating).await {
+        Ok(()) => Ok(tenant),
+        Err(err) => Err((err, tenant)),
+    }
+}
+
+async fn ensure_steps(
+    ctx: &Context,
+    account: &Account,
+    tenant: &mut Tenant,
+    creating: bool,
+) -> Result<(), AccountError> {
+    let edge = account.distributions.edge(&tenant.edge_id).await?;
+    let host = tenant_host(&edge, &tenant.name)?;
+    tenant.host = Some(host.clone());
+    if creating {
+        Surroundings::fetch(account, &edge, &tenant.name)
+            .await?
+            .refuse_foreign(account)
+            .await?;
+    }
+    let deadline = tenant.deadline(ctx, if creating { "create" } else { "update" });
+    let deploy = edge.record.wait_for_deployment.then_some(&deadline);
+    let placed = place_alias(account, tenant, &host, deploy).await?;
+    ensure_rule(account, &edge, tenant, &host).await?;
+    ensure_records(account, &edge, tenant, &host, &placed, deploy).await?;
+    // Last, the distribution's deployment, shared with the tenants changed alongside.
+    if let Some(wait) = placed.outcome.wait {
+        await_deployment(wait, &placed.distribution.id, &deadline).await?;
+    }
+    Ok(())
+}
+
+/// Step 1: the alias, on a pool distribution with room.
+async fn place_alias(
+    account: &Account,
+    tenant: &mut Tenant,
+    host: &str,
+    deploy: Option<&Deadline>,
+) -> Result<Placed, AccountError> {
+    let placed = account.pool.place(&tenant.edge_id, host, deploy).await?;
+    tenant.distribution_id = Some(placed.distribution.id.clone());
+    tenant.distribution_domain_name = Some(placed.distribution.domain_name.clone());
+    Ok(placed)
+}
+
+/// Step 2: the listener rule, repaired when it drifted, created when missing.
+async fn ensure_rule(
+    account: &Account,
+    edge: &EdgeView,
+    tenant: &mut Tenant,
+    host: &str,
+) -> Result<(), AccountError> {
+    let record = &edge.record;
+    let listener = &record.listener_arn;
+    let rules = account.rules.of_listener(listener).await?;
+    let view = TenantView {
+        edge,
+        name: &tenant.name,
+        host,
+        rules: &rules,
+        records: &[],
+    };
+    let wanted = rule_tags(account, tenant);
+    let rule = match view.rule(tenant.listener_rule_arn.as_deref()).cloned() {
+        Some(rule) => {
+            let repaired = account
+                .rules
+                .repair(
+                    listener,
+                    &rule,
+                    host,
+                    &record.target_group_arn,
+                    tenant.priority,
+                )
+                .await?;
+            if repaired.tags != wanted {
+                account.rules.retag(listener, &repaired, wanted).await?;
+            }
+            repaired
+        }
+        None => {
+            let new = NewRule {
+                listener_arn: listener.clone(),
+                host: host.to_string(),
+                target_group_arn: record.target_group_arn.clone(),
+                pinned: tenant.priority,
+                tags: wanted,
+            };
+            account.rules.create(&new).await?
+        }
+    };
+    tenant.listener_rule_arn = Some(rule.arn.clone());
+    tenant.priority = rule.priority;
+    Ok(())
+}
+
+/// Step 3: the alias records to the holding distribution, replacing stale ones of ours (to
+/// another pool distribution, or a type too many).
+async fn ensure_records(
+    account: &Account,
+    edge: &EdgeView,
+    tenant: &mut Tenant,
+    host: &str,
+    placed: &Placed,
+    deploy: Option<&Deadline>,
+) -> Result<(), AccountError> {
+    let zone = &edge.record.hosted_zone_id;
+    let records = account.records.of_host(zone, host).await?;
+    let domain = &placed.distribution.domain_name;
+    let expected = expected_record_types(&edge.record);
+    if types_pointing_at(&records.infos, domain) != expected {
+        let stale = records.cloudfront_aliases();
+        account
+            .records
+            .create(zone, host, domain, edge.record.ipv6_enabled, &stale, deploy)
+            .await?;
+    }
+    tenant.dns_record_types = expected;
+    Ok(())
+}
+
+/// Tags of a tenant's rule: the provider's defaults, the tenant's own, and the bookkeeping
+/// that names the tenant.
+fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
+    let own = [
+        (TAG_EDGE.to_string(), tenant.edge_id.clone()),
+        (TAG_TENANT.to_string(), tenant.name.clone()),
+    ];
+    tags::merge(&account.settings.default_tags, &tenant.tags, own.into())
+}
+
+/// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
+/// alias. Each step is idempotent. With `wait_for_deployment` (and the edge waiting for
+/// deployments) it waits for the alias removal to deploy.
+pub async fn remove(
+    ctx: &Context,
+    account: &Account,
+    tenant: &Tenant,
+    wait_for_deployment: bool,
+) -> Result<(), AccountError> {
+    let Some(edge) = account.distributions.find_edge(&tenant.edge_id).await? else {
+        return Ok(());
+    };
+    let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
+    let leftovers = around.view().leftovers(tenant.listener_rule_arn.as_deref());
+    let record = &edge.record;
+    account
+        .records
+        .delete(
+            &record.hosted_zone_id,
+            &around.records.select(&leftovers.records),
+        )
+        .await?;
+    for arn in &leftovers.rules {
+        account.rules.delete(&record.listener_arn, arn).await?;
+    }
+    let deadline = tenant.deadline(ctx, "delete");
+    let deploy = (record.wait_for_deployment && wait_for_deployment).then_some(&deadline);
+    for id in &leftovers.holders {
+        let outcome = account.pool.remove(id, &around.host, deploy).await?;
+        if let Some(wait) = outcome.wait {
+            await_deployment(wait, id, &deadline).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads what exists of a tenant, and whether its rule drifted. `None` when nothing of it is
+/// left.
+pub async fn observe(
+    account: &Account,
+    mut tenant: Tenant,
+) -> Result<Option<(Tenant, bool)>, AccountError> {
+    let Some(edge) = account.distributions.find_edge(&tenant.edge_id).await? else {
+        return Ok(None);
+    };
+    let name = tenant.name.clone();
+    let around = Surroundings::fetch(account, &edge, &name).await?;
+    let view = around.view();
+    let Some(observed) = view.observe(tenant.listener_rule_arn.as_deref()) else {
+        return Ok(None);
+    };
+    tenant.host = Some(around.host.clone());
+    tenant.distribution_id = observed.distribution.map(|d| d.id.clone());
+    tenant.distribution_domain_name = observed.distribution.map(|d| d.domain_name.clone());
+    match observed.rule {
+        Some(rule) => {
+            tenant.listener_rule_arn = Some(rule.arn.clone());
+            tenant.priority = rule.priority;
+            tenant.tags = tags::user_view(&rule.tags, &account.settings.default_tags);
+        }
+        None => tenant.listener_rule_arn = None,
+    }
+    tenant.dns_record_types = observed.record_types;
+    Ok(Some((tenant, observed.rule_drift)))
+}

@@ -1,0 +1,202 @@
+//! `gateway_tenant`: one partner on an edge — an alias on a pool distribution with free room, a
+//! listener rule matching the tenant's host and forwarding to the shared target group, and
+//! Route53 alias A/AAAA records pointing the host at the distribution.
+//!
+//! [`schema`] declares the attributes, [`model`] converts Terraform's values, [`plan`] holds
+//! the plan-time checks and [`apply`] the steps of create, read and delete; the decisions they
+//! apply are `domain::tenant`'s.
+
+mod apply;
+mod model;
+mod plan;
+mod schema;
+
+use async_trait::async_trait;
+
+use super::diagnostic::diagnostic;
+use crate::account::Account;
+use crate::domain::edge::{parse_tenant_id, tenant_id};
+use crate::domain::naming;
+use crate::protocol::resource::{
+    Context, IdentityAttribute, IdentitySchema, PlanState, Resource, State,
+};
+use crate::protocol::value::{Type, Value};
+use crate::protocol::Diagnostics;
+use model::Tenant;
+use plan::PRIVATE_RULE_DRIFT;
+pub use schema::{schema, TYPE_NAME};
+
+pub struct TenantResource;
+
+#[async_trait]
+impl Resource for TenantResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> crate::protocol::schema::Schema {
+        schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: schema::EDGE_ID.name,
+                    ty: Type::String,
+                    required_for_import: true,
+                    description: "The `id` of the edge the tenant is on.",
+                },
+                IdentityAttribute {
+                    name: schema::NAME.name,
+                    ty: Type::String,
+                    required_for_import: true,
+                    description: "The tenant's name.",
+                },
+            ],
+        })
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let edge_id = schema::EDGE_ID.get(state)?;
+        let name = schema::NAME.get(state)?;
+        Some(Value::object([
+            (schema::EDGE_ID.name, Value::String(edge_id)),
+            (schema::NAME.name, Value::String(name)),
+        ]))
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        let edge_id = schema::EDGE_ID.get(identity)?;
+        let name = schema::NAME.get(identity)?;
+        Some(tenant_id(&edge_id, &name))
+    }
+
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, diags: &mut Diagnostics) {
+        if plan.planned.is_null() {
+            return;
+        }
+        let Some(account) = ctx
+            .provider_data
+            .clone()
+            .and_then(|d| d.downcast::<Account>().ok())
+        else {
+            return;
+        };
+        plan::plan(account, plan, diags).await;
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<State> {
+        let account = ctx.data::<Account>(diags)?;
+        let tenant = Tenant::from_value(planned);
+        let (err, partial) = match apply::ensure(ctx, &account, tenant.clone(), true).await {
+            Ok(created) => return Some(State::new(created.to_value())),
+            Err(failed) => failed,
+        };
+        diags.push(diagnostic(&err, &tenant.action("creating")));
+        // Roll back what was made, so a failed create leaves nothing behind; if that fails
+        // too, keep it in state (tainted) so the next apply replaces it.
+        if partial.distribution_id.is_none() && partial.listener_rule_arn.is_none() {
+            return None;
+        }
+        // A rollback does not wait for CloudFront: the create has already failed.
+        match apply::remove(ctx, &account, &partial, false).await {
+            Ok(()) => None,
+            Err(rollback) => {
+                diags.push(diagnostic(
+                    &rollback,
+                    &format!(
+                        "rolling back gateway tenant {}; what was created is kept in state and will be replaced",
+                        tenant.name
+                    ),
+                ));
+                Some(State::new(partial.to_value()))
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, current: State, diags: &mut Diagnostics) -> Option<State> {
+        let account = ctx.data::<Account>(diags)?;
+        let tenant = Tenant::from_value(&current.value);
+        match apply::observe(&account, tenant.clone()).await {
+            Ok(Some((observed, rule_drift))) => {
+                let mut private = current.private;
+                if rule_drift {
+                    private.insert(PRIVATE_RULE_DRIFT.into(), serde_json::Value::Bool(true));
+                } else {
+                    private.remove(PRIVATE_RULE_DRIFT);
+                }
+                Some(State {
+                    value: observed.to_value(),
+                    private,
+                })
+            }
+            Ok(None) => {
+                tracing::info!(tenant = %tenant.name, "tenant no longer exists");
+                None
+            }
+            Err(err) => {
+                diags.push(diagnostic(&err, &tenant.action("reading")));
+                Some(current)
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        prior: State,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<State> {
+        let account = ctx.data::<Account>(diags)?;
+        let mut tenant = Tenant::from_value(planned);
+        tenant.listener_rule_arn = Tenant::from_value(&prior.value).listener_rule_arn;
+        match apply::ensure(ctx, &account, tenant.clone(), false).await {
+            Ok(updated) => Some(State::new(updated.to_value())),
+            Err((err, partial)) => {
+                diags.push(diagnostic(&err, &tenant.action("updating")));
+                Some(State::new(partial.to_value()))
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Context, prior: State, diags: &mut Diagnostics) {
+        let Some(account) = ctx.data::<Account>(diags) else {
+            return;
+        };
+        let tenant = Tenant::from_value(&prior.value);
+        if let Err(err) = apply::remove(ctx, &account, &tenant, true).await {
+            diags.push(diagnostic(&err, &tenant.action("deleting")));
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str, diags: &mut Diagnostics) -> Option<State> {
+        let (edge_id, name) = match parse_tenant_id(id) {
+            Ok(parts) => parts,
+            Err(reason) => {
+                diags.error("Invalid import id", reason);
+                return None;
+            }
+        };
+        if let Err(reason) = naming::check_label(name) {
+            diags.error("Invalid import id", format!("tenant name {reason}"));
+            return None;
+        }
+        let tenant = Tenant {
+            edge_id: edge_id.to_string(),
+            name: name.to_string(),
+            tags_null: true,
+            ..Tenant::default()
+        };
+        Some(State::new(tenant.to_value()))
+    }
+}

@@ -1,0 +1,104 @@
+//! The tenant as configured and as stored, and its conversion from and to Terraform's values.
+
+use std::collections::BTreeMap;
+
+use super::super::model;
+use super::schema::*;
+use crate::domain::edge::tenant_id;
+use crate::protocol::value::Value;
+
+/// The tenant as configured and as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tenant {
+    pub edge_id: String,
+    pub name: String,
+    pub priority: Option<i64>,
+    pub tags: BTreeMap<String, String>,
+    /// Whether `tags` was left out (so an empty map is stored as null).
+    pub tags_null: bool,
+    pub host: Option<String>,
+    pub distribution_id: Option<String>,
+    pub distribution_domain_name: Option<String>,
+    pub listener_rule_arn: Option<String>,
+    pub dns_record_types: Vec<String>,
+    pub timeouts: Value,
+}
+
+impl Tenant {
+    pub fn from_value(value: &Value) -> Self {
+        Self {
+            edge_id: EDGE_ID.get(value).unwrap_or_default(),
+            name: NAME.get(value).unwrap_or_default(),
+            priority: PRIORITY.get(value),
+            tags: model::string_map(value, TAGS),
+            tags_null: model::is_null(value, TAGS),
+            host: HOST.get(value),
+            distribution_id: DISTRIBUTION_ID.get(value),
+            distribution_domain_name: DISTRIBUTION_DOMAIN_NAME.get(value),
+            listener_rule_arn: LISTENER_RULE_ARN.get(value),
+            dns_record_types: model::string_list(value, DNS_RECORD_TYPES),
+            timeouts: value.get("timeouts").cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        let text = |v: &Option<String>| model::opt_string(v.clone());
+        Value::object([
+            ("id", Value::String(tenant_id(&self.edge_id, &self.name))),
+            (EDGE_ID.name, Value::String(self.edge_id.clone())),
+            (NAME.name, Value::String(self.name.clone())),
+            (PRIORITY.name, model::opt_int(self.priority)),
+            (TAGS, model::map_value(&self.tags, self.tags_null)),
+            (HOST.name, text(&self.host)),
+            (DISTRIBUTION_ID.name, text(&self.distribution_id)),
+            (
+                DISTRIBUTION_DOMAIN_NAME.name,
+                text(&self.distribution_domain_name),
+            ),
+            (LISTENER_RULE_ARN.name, text(&self.listener_rule_arn)),
+            (DNS_RECORD_TYPES, model::list_value(&self.dns_record_types)),
+            ("timeouts", self.timeouts.clone()),
+        ])
+    }
+
+    /// What Terraform shows the tenant's operations as: `creating gateway tenant acme`.
+    pub fn action(&self, verb: &str) -> String {
+        format!("{verb} gateway tenant {}", self.name)
+    }
+
+    /// The deadline of `operation` as the tenant's `timeouts {}` block sets it.
+    pub fn deadline(
+        &self,
+        ctx: &crate::protocol::resource::Context,
+        operation: &'static str,
+    ) -> crate::aws::Deadline {
+        let value = Value::object([("timeouts", self.timeouts.clone())]);
+        model::deadline(ctx, &value, operation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_round_trips_through_its_value() {
+        let tenant = Tenant {
+            edge_id: "e1".into(),
+            name: "acme".into(),
+            priority: Some(7),
+            tags: BTreeMap::new(),
+            tags_null: true,
+            host: Some("acme.gateway.example.com".into()),
+            distribution_id: Some("E1".into()),
+            distribution_domain_name: None,
+            listener_rule_arn: Some("arn:rule".into()),
+            dns_record_types: vec!["A".into()],
+            timeouts: Value::Null,
+        };
+        let value = tenant.to_value();
+        assert_eq!(value.get("id"), Some(&Value::from("e1/acme")));
+        assert_eq!(value.get("tags"), Some(&Value::Null));
+        assert_eq!(Tenant::from_value(&value), tenant);
+    }
+}

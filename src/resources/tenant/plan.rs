@@ -1,0 +1,135 @@
+//! Planning a tenant: the checks that can fail before anything changes in AWS (the edge exists
+//! or is planned, the host is valid, nothing foreign is in the way, the edge has room for every
+//! tenant this plan adds), and the repairs a refresh found necessary.
+
+use std::sync::Arc;
+
+use super::super::diagnostic::diagnostic;
+use super::super::model;
+use super::apply::Surroundings;
+use super::model::Tenant;
+use super::schema::{
+    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DNS_RECORD_TYPES, HOST, LISTENER_RULE_ARN, PRIORITY,
+};
+use crate::account::{Account, AccountError};
+use crate::domain::edge::{EdgeRecord, EdgeView};
+use crate::domain::tenant::expected_record_types;
+use crate::protocol::resource::PlanState;
+use crate::protocol::value::{AttributePath, Value};
+use crate::protocol::Diagnostics;
+
+/// Drift found by the last read, kept in private state so the plan repairs it.
+pub const PRIVATE_RULE_DRIFT: &str = "rule_drift";
+
+/// Refines the plan of a tenant being created or updated.
+pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut Diagnostics) {
+    let tenant = Tenant::from_value(&plan.planned);
+    if tenant.edge_id.is_empty() || tenant.name.is_empty() {
+        return;
+    }
+    let action = tenant.action("planning");
+    let root = AttributePath::root();
+    // The edge: in AWS, or planned in this run.
+    let edge = match account.distributions.find_edge(&tenant.edge_id).await {
+        Ok(edge) => edge,
+        Err(err) => {
+            diags.push(diagnostic(&err, &action));
+            return;
+        }
+    };
+    let record = match (&edge, account.plans.planned_edge(&tenant.edge_id)) {
+        (Some(edge), _) => edge.record.clone(),
+        (None, Some(planned)) => planned,
+        (None, None) => {
+            let err = AccountError::EdgeNotFound(tenant.edge_id.clone());
+            diags.push(diagnostic(&err, &action).at(root.attribute("edge_id")));
+            return;
+        }
+    };
+    let host = match record.tenant_host(&tenant.name) {
+        Ok(host) => host,
+        Err(reason) => {
+            diags.attribute_error(root.attribute("name"), "Invalid tenant host", reason);
+            return;
+        }
+    };
+    model::set(&mut plan.planned, HOST.name, Value::String(host.clone()));
+    if plan.prior.is_null() {
+        if let Err(err) = check_create(&account, edge.as_ref(), &record, &tenant, &host).await {
+            diags.push(diagnostic(&err, &action));
+        }
+    } else {
+        plan_repairs(plan, &record);
+    }
+}
+
+/// A new tenant: nothing foreign in the way, and room on the edge for every tenant planned on
+/// it in this process.
+async fn check_create(
+    account: &Account,
+    edge: Option<&EdgeView>,
+    record: &EdgeRecord,
+    tenant: &Tenant,
+    host: &str,
+) -> Result<(), AccountError> {
+    if let Some(edge) = edge {
+        Surroundings::fetch(account, edge, &tenant.name)
+            .await?
+            .refuse_foreign(account)
+            .await?;
+    }
+    let planned = account.plans.plan_new_host(&record.name, host);
+    let existing = edge.map(EdgeView::hosts).unwrap_or_default();
+    let new_hosts = planned.iter().filter(|h| !existing.contains(*h)).count();
+    let listener = &record.listener_arn;
+    let (rules_used, new_rules) = match account.rules.of_listener(listener).await {
+        Ok(rules) => {
+            let new_rules = planned
+                .iter()
+                .filter(|h| !rules.iter().any(|r| r.hosts.contains(*h)))
+                .count();
+            (
+                account.rules.load_balancer_rules_used(listener).await?,
+                new_rules,
+            )
+        }
+        // A listener not there yet is the edge's to report; its rules are not judged.
+        Err(AccountError::Aws(err)) if err.is_not_found() => (None, 0),
+        Err(err) => return Err(err),
+    };
+    account
+        .pool
+        .capacity(edge, record, rules_used)
+        .admits(record, new_hosts, new_rules)
+        .map_err(AccountError::Capacity)
+}
+
+/// An update: plans as unknown what the last read found missing or changed, so that apply
+/// repairs it.
+fn plan_repairs(plan: &mut PlanState<'_>, record: &EdgeRecord) {
+    let prior = Tenant::from_value(plan.prior);
+    let planned = Tenant::from_value(&plan.planned);
+    if prior.distribution_id.is_none() {
+        model::set(&mut plan.planned, DISTRIBUTION_ID.name, Value::Unknown);
+        model::set(
+            &mut plan.planned,
+            DISTRIBUTION_DOMAIN_NAME.name,
+            Value::Unknown,
+        );
+    }
+    let rule_drift = plan.private.get(PRIVATE_RULE_DRIFT) == Some(&serde_json::Value::Bool(true));
+    if prior.listener_rule_arn.is_none() || rule_drift {
+        model::set(&mut plan.planned, LISTENER_RULE_ARN.name, Value::Unknown);
+        if planned.priority.is_none() || model::is_null(plan.config, PRIORITY.name) {
+            model::set(&mut plan.planned, PRIORITY.name, Value::Unknown);
+        }
+    }
+    let expected = expected_record_types(record);
+    if prior.dns_record_types != expected {
+        model::set(
+            &mut plan.planned,
+            DNS_RECORD_TYPES,
+            model::list_value(&expected),
+        );
+    }
+}

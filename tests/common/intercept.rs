@@ -1,0 +1,212 @@
+//! The AWS APIs with a hook run before chosen calls: how a test stages what another writer
+//! does between the provider's read and its write (a rival update of a distribution, a rule
+//! created on the priority the provider chose). Everything else goes straight through.
+
+use async_trait::async_trait;
+use aws_sdk_cloudfront::types as cf;
+use aws_sdk_elasticloadbalancingv2::types as elb;
+use futures::future::BoxFuture;
+use gateway::aws::cloudfront::{CloudFrontApi, Versioned};
+use gateway::aws::elbv2::{Elbv2Api, ListenerPage, RulePage};
+use gateway::aws::AwsError;
+
+/// A call about to be made, with what the hooks need of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    UpdateDistribution {
+        id: String,
+    },
+    CreateRule {
+        listener_arn: String,
+        priority: i32,
+        target_group_arn: String,
+    },
+}
+
+type Hook = Box<dyn Fn(Call) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// `inner`, with `hook` run before each [`Call`].
+pub struct Intercepted<A> {
+    inner: A,
+    hook: Hook,
+}
+
+impl<A> Intercepted<A> {
+    pub fn new(
+        inner: A,
+        hook: impl Fn(Call) -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            inner,
+            hook: Box::new(hook),
+        }
+    }
+}
+
+#[async_trait]
+impl<A: CloudFrontApi> CloudFrontApi for Intercepted<A> {
+    async fn get_distribution(&self, id: &str) -> Result<Versioned<cf::Distribution>, AwsError> {
+        self.inner.get_distribution(id).await
+    }
+    async fn get_distribution_config(
+        &self,
+        id: &str,
+    ) -> Result<Versioned<cf::DistributionConfig>, AwsError> {
+        self.inner.get_distribution_config(id).await
+    }
+    async fn list_distributions(
+        &self,
+        marker: Option<String>,
+        max_items: i32,
+    ) -> Result<cf::DistributionList, AwsError> {
+        self.inner.list_distributions(marker, max_items).await
+    }
+    async fn create_distribution_with_tags(
+        &self,
+        config: cf::DistributionConfigWithTags,
+    ) -> Result<Versioned<cf::Distribution>, AwsError> {
+        self.inner.create_distribution_with_tags(config).await
+    }
+    async fn update_distribution(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: cf::DistributionConfig,
+    ) -> Result<Versioned<cf::Distribution>, AwsError> {
+        (self.hook)(Call::UpdateDistribution { id: id.to_string() }).await;
+        self.inner.update_distribution(id, if_match, config).await
+    }
+    async fn delete_distribution(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.inner.delete_distribution(id, if_match).await
+    }
+    async fn get_cache_policy(&self, id: &str) -> Result<Versioned<cf::CachePolicy>, AwsError> {
+        self.inner.get_cache_policy(id).await
+    }
+    async fn create_cache_policy(
+        &self,
+        config: cf::CachePolicyConfig,
+    ) -> Result<Versioned<cf::CachePolicy>, AwsError> {
+        self.inner.create_cache_policy(config).await
+    }
+    async fn update_cache_policy(
+        &self,
+        id: &str,
+        if_match: &str,
+        config: cf::CachePolicyConfig,
+    ) -> Result<Versioned<cf::CachePolicy>, AwsError> {
+        self.inner.update_cache_policy(id, if_match, config).await
+    }
+    async fn delete_cache_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.inner.delete_cache_policy(id, if_match).await
+    }
+    async fn get_origin_request_policy(
+        &self,
+        id: &str,
+    ) -> Result<Versioned<cf::OriginRequestPolicy>, AwsError> {
+        self.inner.get_origin_request_policy(id).await
+    }
+    async fn create_origin_request_policy(
+        &self,
+        config: cf::OriginRequestPolicyConfig,
+    ) -> Result<Versioned<cf::OriginRequestPolicy>, AwsError> {
+        self.inner.create_origin_request_policy(config).await
+    }
+    async fn delete_origin_request_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.inner.delete_origin_request_policy(id, if_match).await
+    }
+    async fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<cf::Tag>, AwsError> {
+        self.inner.list_tags_for_resource(arn).await
+    }
+    async fn tag_resource(&self, arn: &str, tags: Vec<cf::Tag>) -> Result<(), AwsError> {
+        self.inner.tag_resource(arn, tags).await
+    }
+    async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError> {
+        self.inner.untag_resource(arn, keys).await
+    }
+}
+
+#[async_trait]
+impl<A: Elbv2Api> Elbv2Api for Intercepted<A> {
+    async fn describe_listeners(&self, arns: Vec<String>) -> Result<Vec<elb::Listener>, AwsError> {
+        self.inner.describe_listeners(arns).await
+    }
+    async fn describe_load_balancer_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<String>,
+    ) -> Result<ListenerPage, AwsError> {
+        self.inner
+            .describe_load_balancer_listeners(load_balancer_arn, marker)
+            .await
+    }
+    async fn describe_load_balancers(
+        &self,
+        arns: Vec<String>,
+    ) -> Result<Vec<elb::LoadBalancer>, AwsError> {
+        self.inner.describe_load_balancers(arns).await
+    }
+    async fn describe_target_groups(
+        &self,
+        arns: Vec<String>,
+    ) -> Result<Vec<elb::TargetGroup>, AwsError> {
+        self.inner.describe_target_groups(arns).await
+    }
+    async fn describe_rules(
+        &self,
+        listener_arn: &str,
+        marker: Option<String>,
+        page_size: i32,
+    ) -> Result<RulePage, AwsError> {
+        self.inner
+            .describe_rules(listener_arn, marker, page_size)
+            .await
+    }
+    async fn describe_tags(&self, arns: Vec<String>) -> Result<Vec<elb::TagDescription>, AwsError> {
+        self.inner.describe_tags(arns).await
+    }
+    async fn create_rule(
+        &self,
+        listener_arn: &str,
+        priority: i32,
+        conditions: Vec<elb::RuleCondition>,
+        actions: Vec<elb::Action>,
+        tags: Vec<elb::Tag>,
+    ) -> Result<elb::Rule, AwsError> {
+        let target_group_arn = actions
+            .first()
+            .and_then(|a| a.target_group_arn.clone())
+            .unwrap_or_default();
+        (self.hook)(Call::CreateRule {
+            listener_arn: listener_arn.to_string(),
+            priority,
+            target_group_arn,
+        })
+        .await;
+        self.inner
+            .create_rule(listener_arn, priority, conditions, actions, tags)
+            .await
+    }
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: Vec<elb::RuleCondition>,
+        actions: Vec<elb::Action>,
+    ) -> Result<elb::Rule, AwsError> {
+        self.inner.modify_rule(rule_arn, conditions, actions).await
+    }
+    async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
+        self.inner.delete_rule(rule_arn).await
+    }
+    async fn set_rule_priorities(
+        &self,
+        pairs: Vec<elb::RulePriorityPair>,
+    ) -> Result<Vec<elb::Rule>, AwsError> {
+        self.inner.set_rule_priorities(pairs).await
+    }
+    async fn add_tags(&self, arns: Vec<String>, tags: Vec<elb::Tag>) -> Result<(), AwsError> {
+        self.inner.add_tags(arns, tags).await
+    }
+    async fn remove_tags(&self, arns: Vec<String>, keys: Vec<String>) -> Result<(), AwsError> {
+        self.inner.remove_tags(arns, keys).await
+    }
+}
