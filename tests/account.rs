@@ -591,6 +591,29 @@ async fn a_priority_taken_meanwhile_is_chosen_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_rules_of_one_process_never_collide() {
+    const TENANTS: usize = 6;
+    let s = session().await;
+    let record = make_edge(&s, 100, 5).await;
+    let account = account(&s).await;
+    s.reset_calls().await;
+
+    let tasks: Vec<_> = (0..TENANTS)
+        .map(|i| {
+            let (account, rule) = (account.clone(), new_rule(&record, &format!("t{i}"), None));
+            tokio::spawn(async move { account.rules.create(&rule).await })
+        })
+        .collect();
+    let mut priorities = BTreeSet::new();
+    for task in tasks {
+        priorities.insert(task.await.unwrap().unwrap().priority.unwrap());
+    }
+    assert_eq!(priorities, (1..=TENANTS as i64).collect());
+    // Priorities reserved for tenants being created are never chosen twice.
+    assert_eq!(s.statuses("elbv2:CreateRule").await, vec![200; TENANTS]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_rules_in_several_processes_get_distinct_priorities() {
     const PER_PROCESS: usize = 6;
     let s = session().await;
