@@ -35,6 +35,21 @@ pub mod protocol;
 pub mod provider;
 pub mod resources;
 
+/// Helpers of the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::HashMap;
+
+    /// An environment made of `pairs`, standing in for the process's.
+    pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+}
+
 /// The provider's type: resources are `gateway_*`, functions `provider::gateway::*`.
 pub const PROVIDER_TYPE: &str = provider_type!();
 /// The registry namespace of the provider's source address.

@@ -13,7 +13,9 @@ use futures::future::{join_all, BoxFuture, FutureExt, Shared};
 use super::cache::Keyed;
 use super::error::AccountError;
 use super::merge::{Merger, Pending};
-use crate::aws::route53::{cloudfront_alias_changes, plan_batches, CLOUDFRONT_HOSTED_ZONE_ID};
+use crate::aws::route53::{
+    cloudfront_alias_changes, invalid_change, plan_batches, CLOUDFRONT_HOSTED_ZONE_ID,
+};
 use crate::aws::{missing, AwsError, Deadline, ErrorKind, Route53};
 use crate::domain::edge::EdgeView;
 use crate::domain::naming::normalize_host;
@@ -369,13 +371,7 @@ fn deletions(records: &[ResourceRecordSet]) -> Result<Vec<Change>, AwsError> {
                 .action(ChangeAction::Delete)
                 .resource_record_set(record.clone())
                 .build()
-                .map_err(|e| {
-                    AwsError::new(
-                        "ChangeResourceRecordSets",
-                        ErrorKind::InvalidInput,
-                        e.to_string(),
-                    )
-                })
+                .map_err(invalid_change)
         })
         .collect()
 }

@@ -15,7 +15,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::error::AwsError;
-use super::{all_pages, found, missing, Service};
+use super::{all_pages, found, missing, Page, Service};
 
 /// Lowest priority a listener rule may have.
 pub const MIN_RULE_PRIORITY: i64 = 1;
@@ -28,24 +28,6 @@ pub const TAGS_PER_DESCRIBE: usize = 20;
 /// The condition field of a host-name rule.
 const HOST_HEADER: &str = "host-header";
 
-/// One page of DescribeRules.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RulePage {
-    /// The rules.
-    pub rules: Vec<Rule>,
-    /// Marker of the next page.
-    pub next_marker: Option<String>,
-}
-
-/// One page of DescribeListeners.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListenerPage {
-    /// The listeners.
-    pub listeners: Vec<Listener>,
-    /// Marker of the next page.
-    pub next_marker: Option<String>,
-}
-
 /// One method per ELBv2 API operation the provider uses.
 #[async_trait]
 pub trait Elbv2Api: Send + Sync {
@@ -56,7 +38,7 @@ pub trait Elbv2Api: Send + Sync {
         &self,
         load_balancer_arn: &str,
         marker: Option<String>,
-    ) -> Result<ListenerPage, AwsError>;
+    ) -> Result<Page<Listener>, AwsError>;
     /// DescribeLoadBalancers by ARN.
     async fn describe_load_balancers(
         &self,
@@ -71,7 +53,7 @@ pub trait Elbv2Api: Send + Sync {
         listener_arn: &str,
         marker: Option<String>,
         page_size: i32,
-    ) -> Result<RulePage, AwsError>;
+    ) -> Result<Page<Rule>, AwsError>;
     /// DescribeTags (at most [`TAGS_PER_DESCRIBE`] ARNs).
     async fn describe_tags(&self, arns: Vec<String>) -> Result<Vec<TagDescription>, AwsError>;
     /// CreateRule.
@@ -120,7 +102,7 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
         &self,
         load_balancer_arn: &str,
         marker: Option<String>,
-    ) -> Result<ListenerPage, AwsError> {
+    ) -> Result<Page<Listener>, AwsError> {
         let out = self
             .describe_listeners()
             .load_balancer_arn(load_balancer_arn)
@@ -130,9 +112,9 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
             .map_err(|e| {
                 AwsError::from_sdk("DescribeListeners", e).with_subject(load_balancer_arn)
             })?;
-        Ok(ListenerPage {
-            listeners: out.listeners.unwrap_or_default(),
-            next_marker: out.next_marker.filter(|m| !m.is_empty()),
+        Ok(Page {
+            items: out.listeners.unwrap_or_default(),
+            next: out.next_marker.filter(|m| !m.is_empty()),
         })
     }
 
@@ -169,7 +151,7 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
         listener_arn: &str,
         marker: Option<String>,
         page_size: i32,
-    ) -> Result<RulePage, AwsError> {
+    ) -> Result<Page<Rule>, AwsError> {
         let out = self
             .describe_rules()
             .listener_arn(listener_arn)
@@ -178,9 +160,9 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DescribeRules", e).with_subject(listener_arn))?;
-        Ok(RulePage {
-            rules: out.rules.unwrap_or_default(),
-            next_marker: out.next_marker.filter(|m| !m.is_empty()),
+        Ok(Page {
+            items: out.rules.unwrap_or_default(),
+            next: out.next_marker.filter(|m| !m.is_empty()),
         })
     }
 
@@ -345,7 +327,7 @@ impl Elbv2 {
                 .api
                 .describe_load_balancer_listeners(load_balancer_arn, marker)
                 .await?;
-            Ok((page.listeners, page.next_marker))
+            Ok((page.items, page.next))
         })
         .await
     }
@@ -395,7 +377,7 @@ impl Elbv2 {
                 .api
                 .describe_rules(listener_arn, marker, RULES_PAGE_SIZE)
                 .await?;
-            Ok((page.rules, page.next_marker))
+            Ok((page.items, page.next))
         })
         .await
     }

@@ -330,27 +330,17 @@ const QUOTA: &[&str] = &[
 /// Sorts an AWS error into a kind: by its code first, then by HTTP status.
 pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> ErrorKind {
     if let Some(code) = code {
-        let is = |table: &[&str]| table.contains(&code);
-        if is(NOT_FOUND) {
-            return ErrorKind::NotFound;
-        }
-        if is(PRECONDITION_FAILED) {
-            return ErrorKind::PreconditionFailed;
-        }
-        if is(THROTTLED) {
-            return ErrorKind::Throttled;
-        }
-        if is(CONFLICT) {
-            return ErrorKind::Conflict;
-        }
-        if is(ACCESS_DENIED) {
-            return ErrorKind::AccessDenied;
-        }
-        if is(TRANSIENT) {
-            return ErrorKind::Transient;
-        }
-        if is(QUOTA) {
-            return ErrorKind::Quota;
+        let tables = [
+            (NOT_FOUND, ErrorKind::NotFound),
+            (PRECONDITION_FAILED, ErrorKind::PreconditionFailed),
+            (THROTTLED, ErrorKind::Throttled),
+            (CONFLICT, ErrorKind::Conflict),
+            (ACCESS_DENIED, ErrorKind::AccessDenied),
+            (TRANSIENT, ErrorKind::Transient),
+            (QUOTA, ErrorKind::Quota),
+        ];
+        if let Some((_, kind)) = tables.iter().find(|(codes, _)| codes.contains(&code)) {
+            return *kind;
         }
         // Route53 answers every refused batch with InvalidChangeBatch: a batch that does not
         // fit the zone (CREATE of an existing record, DELETE that does not match) is a

@@ -65,6 +65,13 @@ impl<A: ?Sized> std::fmt::Debug for Service<A> {
     }
 }
 
+/// One page of a listing: its items, and where the next page starts (`None` on the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T, M = String> {
+    pub items: Vec<T>,
+    pub next: Option<M>,
+}
+
 /// Every item of a paged listing. `page` fetches the page after `marker` (the first page for
 /// `None`) and answers its items and the marker of the next page, `None` on the last one.
 pub(crate) async fn all_pages<T, M, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>

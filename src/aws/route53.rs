@@ -13,7 +13,7 @@ use aws_sdk_route53::types::{
 
 use super::error::{AwsError, ErrorKind};
 use super::wait::{poll_until, Deadline, Poll};
-use super::{all_pages, found, missing, Service};
+use super::{all_pages, found, missing, Page, Service};
 
 /// Most `ResourceRecord` elements AWS accepts in one ChangeResourceRecordSets call (an UPSERT
 /// counts twice; this layer counts an alias record as one).
@@ -37,14 +37,8 @@ pub struct RecordStart {
     pub identifier: Option<String>,
 }
 
-/// One page of ListResourceRecordSets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordPage {
-    /// The records, in Route53's order (name, then type).
-    pub records: Vec<ResourceRecordSet>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<RecordStart>,
-}
+/// One page of ListResourceRecordSets, in Route53's order (name, then type).
+pub type RecordPage = Page<ResourceRecordSet, RecordStart>;
 
 /// One method per Route53 API operation the provider uses.
 #[async_trait]
@@ -109,8 +103,8 @@ impl Route53Api for aws_sdk_route53::Client {
             }),
             _ => None,
         };
-        Ok(RecordPage {
-            records: out.resource_record_sets,
+        Ok(Page {
+            items: out.resource_record_sets,
             next,
         })
     }
@@ -163,7 +157,7 @@ impl Route53 {
                 .api
                 .list_resource_record_sets(zone_id, start, RECORDS_PAGE_SIZE)
                 .await?;
-            Ok((page.records, page.next))
+            Ok((page.items, page.next))
         })
         .await
     }
@@ -183,13 +177,7 @@ impl Route53 {
             let batch = ChangeBatch::builder()
                 .set_changes(Some(batch))
                 .build()
-                .map_err(|e| {
-                    AwsError::new(
-                        "ChangeResourceRecordSets",
-                        ErrorKind::InvalidInput,
-                        e.to_string(),
-                    )
-                })?;
+                .map_err(invalid_change)?;
             changes.push(self.api.change_resource_record_sets(zone_id, batch).await?);
         }
         Ok(changes)
@@ -235,13 +223,6 @@ pub fn cloudfront_alias_changes(
     distribution_domain: &str,
     ipv6: bool,
 ) -> Result<Vec<Change>, AwsError> {
-    let invalid = |e: aws_smithy_types::error::operation::BuildError| {
-        AwsError::new(
-            "ChangeResourceRecordSets",
-            ErrorKind::InvalidInput,
-            e.to_string(),
-        )
-    };
     let types: &[RrType] = if ipv6 {
         &[RrType::A, RrType::Aaaa]
     } else {
@@ -255,20 +236,29 @@ pub fn cloudfront_alias_changes(
                 .dns_name(distribution_domain)
                 .evaluate_target_health(false)
                 .build()
-                .map_err(invalid)?;
+                .map_err(invalid_change)?;
             let record = ResourceRecordSet::builder()
                 .name(host)
                 .r#type(record_type.clone())
                 .alias_target(target)
                 .build()
-                .map_err(invalid)?;
+                .map_err(invalid_change)?;
             Change::builder()
                 .action(action.clone())
                 .resource_record_set(record)
                 .build()
-                .map_err(invalid)
+                .map_err(invalid_change)
         })
         .collect()
+}
+
+/// A change the SDK refused to build.
+pub fn invalid_change(e: aws_smithy_types::error::operation::BuildError) -> AwsError {
+    AwsError::new(
+        "ChangeResourceRecordSets",
+        ErrorKind::InvalidInput,
+        e.to_string(),
+    )
 }
 
 /// What a change counts against AWS's per-call limits: (records, value characters).

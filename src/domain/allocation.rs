@@ -19,6 +19,17 @@ impl Slot {
     pub fn free(&self) -> usize {
         self.capacity.saturating_sub(self.aliases.len())
     }
+
+    /// Slot `n`, distribution `E<n>`, holding `aliases` of `capacity`: for tests.
+    #[cfg(test)]
+    pub(crate) fn example(n: u32, aliases: &[&str], capacity: usize) -> Self {
+        Self {
+            slot: n,
+            distribution_id: format!("E{n}"),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            capacity,
+        }
+    }
 }
 
 /// Where a host's alias belongs.
@@ -83,12 +94,7 @@ mod tests {
     use super::*;
 
     fn slot(n: u32, aliases: &[&str], capacity: usize) -> Slot {
-        Slot {
-            slot: n,
-            distribution_id: format!("E{n}"),
-            aliases: aliases.iter().map(|s| s.to_string()).collect(),
-            capacity,
-        }
+        Slot::example(n, aliases, capacity)
     }
 
     #[test]

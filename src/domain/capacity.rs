@@ -100,27 +100,15 @@ mod tests {
 
     fn record(max_aliases: usize, max_distributions: usize, max_rules: usize) -> EdgeRecord {
         EdgeRecord {
-            name: "e1".into(),
-            generation: "1".into(),
-            domain: "gateway.example.com".into(),
-            hosted_zone_id: "Z1".into(),
-            listener_arn: "arn:listener/1".into(),
-            target_group_arn: "arn:tg".into(),
             max_aliases_per_distribution: max_aliases,
             max_distributions,
             max_listener_rules: max_rules,
-            wait_for_deployment: true,
-            ipv6_enabled: true,
+            ..EdgeRecord::example()
         }
     }
 
     fn slot(n: u32, aliases: &[&str], capacity: usize) -> Slot {
-        Slot {
-            slot: n,
-            distribution_id: format!("E{n}"),
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            capacity,
-        }
+        Slot::example(n, aliases, capacity)
     }
 
     #[test]

@@ -106,6 +106,27 @@ impl EdgeRecord {
         tenant_host(name, &self.domain)
     }
 
+    /// An edge for tests of the layers above: `e1` under `gateway.example.com`.
+    #[cfg(test)]
+    pub(crate) fn example() -> Self {
+        let arn = |resource: &str| {
+            format!("arn:aws:elasticloadbalancing:eu-west-1:123456789012:{resource}")
+        };
+        Self {
+            name: "e1".into(),
+            generation: "7".into(),
+            domain: "gateway.example.com".into(),
+            hosted_zone_id: "Z1".into(),
+            listener_arn: arn("listener/app/web/1/2"),
+            target_group_arn: arn("targetgroup/shared/3"),
+            max_aliases_per_distribution: 100,
+            max_distributions: 20,
+            max_listener_rules: 100,
+            wait_for_deployment: true,
+            ipv6_enabled: true,
+        }
+    }
+
     /// The caller reference of the distribution in `slot`: the same for every process that
     /// grows this pool, so a second creation of one slot is refused by CloudFront instead of
     /// duplicating it.
@@ -257,19 +278,8 @@ mod tests {
 
     fn record() -> EdgeRecord {
         EdgeRecord {
-            name: "gateway-prod".into(),
-            generation: "1764290000".into(),
-            domain: "gateway.example.com".into(),
-            hosted_zone_id: "Z0123456789ABCDEFGHIJ".into(),
-            listener_arn:
-                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/1/2".into(),
-            target_group_arn:
-                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/app/3".into(),
-            max_aliases_per_distribution: 100,
-            max_distributions: 20,
-            max_listener_rules: 100,
-            wait_for_deployment: true,
             ipv6_enabled: false,
+            ..EdgeRecord::example()
         }
     }
 

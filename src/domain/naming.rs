@@ -189,13 +189,9 @@ pub fn check_web_acl_id(id: &str) -> Result<(), String> {
             8 | 13 | 18 | 23 => c == '-',
             _ => c.is_ascii_hexdigit(),
         });
-    if is_uuid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{id:?} is neither a WAFv2 web ACL ARN nor a classic WAF web ACL id"
-        ))
-    }
+    is_uuid.then_some(()).ok_or_else(|| {
+        format!("{id:?} is neither a WAFv2 web ACL ARN nor a classic WAF web ACL id")
+    })
 }
 
 /// A Route53 hosted zone id: `Z` followed by upper-case letters and digits (the
@@ -207,13 +203,9 @@ pub fn check_hosted_zone_id(id: &str) -> Result<(), String> {
         && bare
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{id:?} is not a Route53 hosted zone id (upper-case letters and digits, such as Z0123456789ABCDEFGHIJ)"
-        ))
-    }
+    valid.then_some(()).ok_or_else(|| {
+        format!("{id:?} is not a Route53 hosted zone id (upper-case letters and digits, such as Z0123456789ABCDEFGHIJ)")
+    })
 }
 
 /// The name of an edge: it becomes part of AWS resource names and references, so it is kept to

@@ -223,17 +223,8 @@ mod tests {
 
     fn record() -> EdgeRecord {
         EdgeRecord {
-            name: "e1".into(),
-            generation: "1".into(),
-            domain: "gateway.example.com".into(),
-            hosted_zone_id: "Z1".into(),
-            listener_arn: "arn:listener/1".into(),
             target_group_arn: TG.into(),
-            max_aliases_per_distribution: 100,
-            max_distributions: 5,
-            max_listener_rules: 100,
-            wait_for_deployment: true,
-            ipv6_enabled: true,
+            ..EdgeRecord::example()
         }
     }
 

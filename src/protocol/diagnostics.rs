@@ -92,15 +92,6 @@ impl Diagnostics {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
 
-    pub fn attribute_warning(
-        &mut self,
-        path: AttributePath,
-        summary: impl Into<String>,
-        detail: impl Into<String>,
-    ) {
-        self.push(Diagnostic::warning(summary, detail).at(path));
-    }
-
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }

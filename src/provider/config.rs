@@ -326,13 +326,9 @@ fn check_region(region: &str) -> Result<(), String> {
         && parts
             .last()
             .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{region:?} is not an AWS region name such as \"eu-west-1\""
-        ))
-    }
+    valid
+        .then_some(())
+        .ok_or_else(|| format!("{region:?} is not an AWS region name such as \"eu-west-1\""))
 }
 
 fn check_role_arn(arn: &str) -> Result<(), String> {
@@ -350,13 +346,9 @@ fn check_session_name(name: &str) -> Result<(), String> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name:?} must be 2 to 64 characters of letters, digits and =,.@-_"
-        ))
-    }
+    valid
+        .then_some(())
+        .ok_or_else(|| format!("{name:?} must be 2 to 64 characters of letters, digits and =,.@-_"))
 }
 
 fn check_external_id(id: &str) -> Result<(), String> {
@@ -379,15 +371,7 @@ fn check_role_duration(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::testing::env;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         let mut fields: BTreeMap<String, Value> = match schema().value_type() {

@@ -1,10 +1,9 @@
 //! ConfigureProvider: builds the provider's clients from its block; every later call gets them.
 
-use super::{decode, ProviderService};
+use super::validate::checked_config;
+use super::ProviderService;
 use crate::proto::tfplugin6 as pb;
 use crate::protocol::diagnostics::Diagnostics;
-use crate::protocol::validate::validate_block;
-use crate::protocol::value::AttributePath;
 
 pub(super) async fn configure_provider(
     service: &ProviderService,
@@ -13,18 +12,9 @@ pub(super) async fn configure_provider(
     let mut diags = Diagnostics::new();
     let ty = service.provider_schema.value_type();
     tracing::debug!(terraform_version = %req.terraform_version, "configuring the provider");
-    if let Some(config) = decode(
-        "provider configuration",
-        req.config.as_ref(),
-        &ty,
-        &mut diags,
-    ) {
-        validate_block(
-            &service.provider_schema.block,
-            &config,
-            &AttributePath::root(),
-            &mut diags,
-        );
+    let block = &service.provider_schema.block;
+    let what = "provider configuration";
+    if let Some(config) = checked_config(what, req.config.as_ref(), block, &ty, &mut diags) {
         if !diags.has_errors() {
             let cancel = service.context().cancel;
             if let Some(data) = service

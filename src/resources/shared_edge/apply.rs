@@ -21,15 +21,11 @@ pub async fn listener_origin(
     listener_arn: &str,
 ) -> Result<String, AccountError> {
     let elbv2 = &account.aws.elbv2;
-    let listener = elbv2
-        .find_listener_by_arn(listener_arn)
-        .await?
-        .ok_or_else(|| AccountError::Missing(format!("listener {listener_arn} does not exist")))?;
+    let listener = elbv2.find_listener_by_arn(listener_arn).await?;
+    let listener = exists(listener, || format!("listener {listener_arn}"))?;
     let lb_arn = listener.load_balancer_arn.unwrap_or_default();
-    let lb = elbv2
-        .find_load_balancer_by_arn(&lb_arn)
-        .await?
-        .ok_or_else(|| AccountError::Missing(format!("load balancer {lb_arn} does not exist")))?;
+    let lb = elbv2.find_load_balancer_by_arn(&lb_arn).await?;
+    let lb = exists(lb, || format!("load balancer {lb_arn}"))?;
     lb.dns_name
         .map(|n| n.to_ascii_lowercase())
         .ok_or_else(|| AccountError::Missing(format!("load balancer {lb_arn} has no DNS name")))
@@ -40,28 +36,14 @@ pub async fn listener_origin(
 pub async fn check_targets(account: &Account, spec: &EdgeSpec) -> Result<(), AccountError> {
     let record = &spec.record;
     let aws = &account.aws;
-    if aws
-        .route53
-        .find_hosted_zone_by_id(&record.hosted_zone_id)
-        .await?
-        .is_none()
-    {
-        return Err(AccountError::Missing(format!(
-            "hosted zone {} does not exist",
-            record.hosted_zone_id
-        )));
-    }
-    if aws
-        .elbv2
-        .find_target_group_by_arn(&record.target_group_arn)
-        .await?
-        .is_none()
-    {
-        return Err(AccountError::Missing(format!(
-            "target group {} does not exist",
-            record.target_group_arn
-        )));
-    }
+    let zone = aws.route53.find_hosted_zone_by_id(&record.hosted_zone_id);
+    exists(zone.await?, || {
+        format!("hosted zone {}", record.hosted_zone_id)
+    })?;
+    let target_group = aws.elbv2.find_target_group_by_arn(&record.target_group_arn);
+    exists(target_group.await?, || {
+        format!("target group {}", record.target_group_arn)
+    })?;
     if let Some(existing) = account.distributions.find_edge(&record.name).await? {
         return Err(AccountError::Foreign {
             object: format!("edge {}", record.name),
@@ -72,6 +54,11 @@ pub async fn check_targets(account: &Account, spec: &EdgeSpec) -> Result<(), Acc
         });
     }
     Ok(())
+}
+
+/// Fails with [`AccountError::Missing`] when a finder found nothing.
+fn exists<T>(found: Option<T>, what: impl FnOnce() -> String) -> Result<T, AccountError> {
+    found.ok_or_else(|| AccountError::Missing(format!("{} does not exist", what())))
 }
 
 /// Creates an edge: its policies, then the pool's first distribution. What was created before

@@ -232,22 +232,7 @@ pub(super) mod tests {
 
     pub fn spec() -> EdgeSpec {
         EdgeSpec {
-            record: EdgeRecord {
-                name: "e1".into(),
-                generation: "7".into(),
-                domain: "gateway.example.com".into(),
-                hosted_zone_id: "Z1".into(),
-                listener_arn:
-                    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/1/2"
-                        .into(),
-                target_group_arn:
-                    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/app/3".into(),
-                max_aliases_per_distribution: 100,
-                max_distributions: 20,
-                max_listener_rules: 100,
-                wait_for_deployment: true,
-                ipv6_enabled: true,
-            },
+            record: EdgeRecord::example(),
             certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/abc".into(),
             origin_domain_name: "web-1.eu-west-1.elb.amazonaws.com".into(),
             min_ttl: 180,
