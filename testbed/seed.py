@@ -31,7 +31,7 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import botocore.config
@@ -50,6 +50,16 @@ SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 def log(message: str) -> None:
     print(f"seed: {message}", file=sys.stderr, flush=True)
 
+
+
+def _existing(describe: Callable[[], list[Any]], not_found: str) -> list[Any]:
+    """What `describe` finds; nothing when it fails with the code `not_found`."""
+    try:
+        return describe()
+    except botocore.exceptions.ClientError as err:
+        if err.response["Error"]["Code"] != not_found:
+            raise
+        return []
 
 class Seed:
     def __init__(self, endpoint: str, region: str, name: str, domain: str) -> None:
@@ -144,12 +154,7 @@ class Seed:
     # -- ELBv2 -------------------------------------------------------------------------------
     def load_balancer(self, subnets: list[str]) -> str:
         elbv2 = self.client("elbv2")
-        try:
-            found = elbv2.describe_load_balancers(Names=[self.name])["LoadBalancers"]
-        except botocore.exceptions.ClientError as err:
-            if err.response["Error"]["Code"] != "LoadBalancerNotFound":
-                raise
-            found = []
+        found = _existing(lambda: elbv2.describe_load_balancers(Names=[self.name])["LoadBalancers"], "LoadBalancerNotFound")
         if found:
             return found[0]["LoadBalancerArn"]
         lb = elbv2.create_load_balancer(
@@ -166,12 +171,7 @@ class Seed:
     def target_group(self, vpc_id: str) -> str:
         elbv2 = self.client("elbv2")
         name = f"{self.name}-app"[:32]
-        try:
-            found = elbv2.describe_target_groups(Names=[name])["TargetGroups"]
-        except botocore.exceptions.ClientError as err:
-            if err.response["Error"]["Code"] != "TargetGroupNotFound":
-                raise
-            found = []
+        found = _existing(lambda: elbv2.describe_target_groups(Names=[name])["TargetGroups"], "TargetGroupNotFound")
         if found:
             return found[0]["TargetGroupArn"]
         tg = elbv2.create_target_group(

@@ -100,6 +100,11 @@ async fn aliases_of(aws: &AwsClients, id: &str) -> BTreeSet<String> {
         .collect()
 }
 
+async fn assert_aliases(aws: &AwsClients, id: &str, expected: &[&str]) {
+    let expected: BTreeSet<String> = expected.iter().map(|a| a.to_string()).collect();
+    assert_eq!(aliases_of(aws, id).await, expected, "aliases of {id}");
+}
+
 fn add(host: &str) -> AliasChange {
     AliasChange::Add {
         host: host.into(),
@@ -147,10 +152,7 @@ async fn an_alias_write_reads_once_writes_once_and_repeats_are_free() {
         host: "a.example.com".into(),
     };
     aliases.submit(&id, remove, None).await.unwrap();
-    assert_eq!(
-        aliases_of(&aws, &id).await,
-        BTreeSet::from(["b.example.com".to_string()])
-    );
+    assert_aliases(&aws, &id, &["b.example.com"]).await;
 }
 
 #[tokio::test]
@@ -193,10 +195,7 @@ async fn a_stale_etag_is_read_again_and_the_write_retried() {
         s.statuses("cloudfront:UpdateDistribution").await,
         vec![200, 412, 200]
     );
-    assert_eq!(
-        aliases_of(&aws, &id).await,
-        BTreeSet::from(["a.example.com".to_string(), "b.example.com".to_string()])
-    );
+    assert_aliases(&aws, &id, &["a.example.com", "b.example.com"]).await;
     let stored = aws
         .cloudfront
         .find_distribution_config_by_id(&id)
@@ -269,9 +268,101 @@ async fn an_alias_taken_by_another_distribution_is_refused_naming_it() {
         )),
         "{message}"
     );
+    assert_aliases(&aws, &other, &["blog.example.com"]).await;
+}
+
+#[tokio::test]
+async fn a_refused_alias_in_a_merged_write_fails_alone() {
+    let s = session().await;
+    let aws = s.clients().await;
+    make_distribution(&aws, "elsewhere", &["taken.example.com"]).await;
+    let id = make_distribution(&aws, "pool", &[]).await;
+    // The first write is slow, so that the next requests queue up and share one write.
+    let first = Arc::new(AtomicBool::new(true));
+    let api = Intercepted::new(s.cloudfront_sdk(), move |_| {
+        let slow = first.swap(false, Ordering::SeqCst);
+        async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+        .boxed()
+    });
+    let aliases = Arc::new(Aliases::new(CloudFront::new(
+        Arc::new(api),
+        fast_options().waits,
+    )));
+    let submit = |host: &str| {
+        let (aliases, id, host) = (aliases.clone(), id.clone(), host.to_string());
+        tokio::spawn(async move { aliases.submit(&id, add(&host), None).await })
+    };
+    let slow = submit("a.example.com");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let queued: Vec<_> = ["b.example.com", "taken.example.com", "c.example.com"]
+        .into_iter()
+        .map(submit)
+        .collect();
+    slow.await.unwrap().expect("the first alias");
+    let results: Vec<_> = futures::future::join_all(queued).await;
+    let refused: Vec<bool> = results.into_iter().map(|r| r.unwrap().is_err()).collect();
     assert_eq!(
-        aliases_of(&aws, &other).await,
-        BTreeSet::from(["blog.example.com".to_string()])
+        refused,
+        [false, true, false],
+        "only the taken alias is refused"
+    );
+    assert_aliases(
+        &aws,
+        &id,
+        &["a.example.com", "b.example.com", "c.example.com"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn two_processes_growing_one_slot_make_one_distribution() {
+    let s = session().await;
+    make_edge(&s, 1, 5).await;
+    let (first, second, third) = (account(&s).await, account(&s).await, account(&s).await);
+    // Each sees the pool before any grows it.
+    let edge = first.distributions.edge(EDGE).await.unwrap();
+    second.distributions.edge(EDGE).await.unwrap();
+    third.distributions.edge(EDGE).await.unwrap();
+    s.reset_calls().await;
+
+    // At once, from the same template: CloudFront answers the repeated creation (same caller
+    // reference, same configuration) with the distribution it made.
+    let (a, b) = tokio::join!(first.pool.grow(&edge, 1), second.pool.grow(&edge, 1));
+    let (a, b) = (a.expect("the first grower"), b.expect("the second grower"));
+    assert_eq!(
+        a.distribution.id, b.distribution.id,
+        "both use the one distribution"
+    );
+
+    // Later, after the template changed: the same caller reference with another configuration
+    // is refused as DistributionAlreadyExists, and the grower adopts the slot's distribution.
+    let sdk = s.cloudfront_sdk();
+    let template = edge.members[0].distribution.id.clone();
+    let current = CloudFrontApi::get_distribution_config(&sdk, &template)
+        .await
+        .unwrap();
+    let mut changed = current.value;
+    changed.price_class = Some(aws_sdk_cloudfront::types::PriceClass::PriceClass100);
+    gateway::aws::cloudfront::prepare_for_update(&mut changed);
+    CloudFrontApi::update_distribution(&sdk, &template, &current.etag, changed)
+        .await
+        .unwrap();
+    let c = third.pool.grow(&edge, 1).await.expect("the third grower");
+    assert_eq!(c.distribution.id, a.distribution.id);
+    let created = s.statuses("cloudfront:CreateDistributionWithTags").await;
+    assert_eq!(
+        created.iter().filter(|s| **s == 409).count(),
+        1,
+        "{created:?}"
+    );
+    let fresh = account(&s).await;
+    assert_eq!(
+        fresh.distributions.edge(EDGE).await.unwrap().members.len(),
+        2
     );
 }
 

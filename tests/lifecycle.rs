@@ -627,48 +627,27 @@ fn tenant_create_timeout(version: &'static str) {
     scene.assert_nothing_left(&[]);
 }
 
+/// A module of `#[test]`s running each scenario on Terraform `$version`.
 macro_rules! on_terraform {
-    ($module:ident, $version:literal) => {
+    ($module:ident, $version:literal: $($scenario:ident),+ $(,)?) => {
         mod $module {
-            #[test]
-            fn lifecycle() {
-                super::lifecycle($version)
-            }
-            #[test]
-            fn drift() {
-                super::drift($version)
-            }
-            #[test]
-            fn foreign_objects() {
-                super::foreign_objects($version)
-            }
-            #[test]
-            fn failure_midway() {
-                super::failure_midway($version)
-            }
-            #[test]
-            fn many_tenants() {
-                super::many_tenants($version)
-            }
-            #[test]
-            fn two_states() {
-                super::two_states($version)
-            }
-            #[test]
-            fn ipv6_toggle() {
-                super::ipv6_toggle($version)
-            }
-            #[test]
-            fn tenant_create_timeout() {
-                super::tenant_create_timeout($version)
-            }
-            #[test]
-            fn edge_create_timeout() {
-                super::edge_create_timeout($version)
-            }
+            $(
+                #[test]
+                fn $scenario() {
+                    super::$scenario($version)
+                }
+            )+
         }
     };
 }
 
-on_terraform!(v1_15_5, "1.15.5");
-on_terraform!(v1_0_3, "1.0.3");
+macro_rules! scenarios {
+    ($($module:ident = $version:literal),+) => {
+        $(on_terraform!(
+            $module, $version: lifecycle, drift, foreign_objects, failure_midway, many_tenants,
+            two_states, ipv6_toggle, tenant_create_timeout, edge_create_timeout,
+        );)+
+    };
+}
+
+scenarios!(v1_15_5 = "1.15.5", v1_0_3 = "1.0.3");

@@ -111,26 +111,29 @@ async fn a_client_without_the_pinned_certificate_is_refused() {
     let mut plugin = launch(&terraform.cert_pem, &[]);
     let path = std::path::PathBuf::from(&plugin.address);
 
-    // No client certificate at all.
-    let refused = match tls_channel(&path, plugin.server_cert.clone(), None).await {
-        Err(_) => true,
-        Ok(channel) => ProviderClient::new(channel)
-            .get_metadata(pb::get_metadata::Request {})
-            .await
-            .is_err(),
+    let refused = |identity: Option<ClientIdentity>| {
+        let (path, server_cert) = (path.clone(), plugin.server_cert.clone());
+        async move {
+            match tls_channel(&path, server_cert, identity.as_ref()).await {
+                Err(_) => true,
+                Ok(channel) => ProviderClient::new(channel)
+                    .get_metadata(pb::get_metadata::Request {})
+                    .await
+                    .is_err(),
+            }
+        }
     };
-    assert!(refused, "a client without a certificate was served");
-
+    // No client certificate at all.
+    assert!(
+        refused(None).await,
+        "a client without a certificate was served"
+    );
     // A certificate of the same kind that Terraform did not announce.
     let stranger = ClientIdentity::generate();
-    let refused = match tls_channel(&path, plugin.server_cert.clone(), Some(&stranger)).await {
-        Err(_) => true,
-        Ok(channel) => ProviderClient::new(channel)
-            .get_metadata(pb::get_metadata::Request {})
-            .await
-            .is_err(),
-    };
-    assert!(refused, "a client with another certificate was served");
+    assert!(
+        refused(Some(stranger)).await,
+        "a client with another certificate was served"
+    );
 
     // Terraform's own certificate still works afterwards.
     let channel = tls_channel(&path, plugin.server_cert.clone(), Some(&terraform))

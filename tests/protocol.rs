@@ -5,7 +5,9 @@ mod common;
 
 use common::{dv, in_process, object, summaries, undv};
 use gateway::proto::tfplugin6 as pb;
+use gateway::proto::tfplugin6::provider_client::ProviderClient;
 use gateway::protocol::value::{Type, Value};
+use tonic::transport::Channel;
 
 fn edge_type() -> Type {
     gateway::resources::shared_edge_schema().value_type()
@@ -429,6 +431,33 @@ async fn functions_compute_and_blame_arguments() {
     assert!(resp.error.unwrap().text.contains("no function"));
 }
 
+/// A request that Terraform would never send, to one of the RPCs.
+enum Malformed {
+    Validate(pb::validate_resource_config::Request),
+    Plan(pb::plan_resource_change::Request),
+    Apply(pb::apply_resource_change::Request),
+    Read(pb::read_resource::Request),
+}
+
+/// The diagnostics of an RPC's answer.
+macro_rules! diagnostics {
+    ($call:expr) => {
+        $call.await.unwrap().into_inner().diagnostics
+    };
+}
+
+impl Malformed {
+    /// Sends the request; answers the diagnostics of the response.
+    async fn send(self, c: &mut ProviderClient<Channel>) -> Vec<pb::Diagnostic> {
+        match self {
+            Malformed::Validate(r) => diagnostics!(c.validate_resource_config(r)),
+            Malformed::Plan(r) => diagnostics!(c.plan_resource_change(r)),
+            Malformed::Apply(r) => diagnostics!(c.apply_resource_change(r)),
+            Malformed::Read(r) => diagnostics!(c.read_resource(r)),
+        }
+    }
+}
+
 #[tokio::test]
 async fn malformed_requests_get_diagnostics_not_panics() {
     let mut c = in_process().await.client;
@@ -437,65 +466,75 @@ async fn malformed_requests_get_diagnostics_not_panics() {
         json: Vec::new(),
     };
     let garbage = Some(garbage_value.clone());
-    let resp = c
-        .validate_resource_config(pb::validate_resource_config::Request {
-            type_name: "gateway_tenant".into(),
-            config: garbage.clone(),
-            client_capabilities: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(summaries(&resp.diagnostics)[0].starts_with("Invalid request"));
-
-    let resp = c
-        .plan_resource_change(pb::plan_resource_change::Request {
-            type_name: "gateway_tenant".into(),
-            prior_state: garbage.clone(),
-            proposed_new_state: garbage.clone(),
-            config: garbage.clone(),
+    let tenant = || "gateway_tenant".to_string();
+    let read = |type_name: &str| {
+        Malformed::Read(pb::read_resource::Request {
+            type_name: type_name.into(),
             ..Default::default()
         })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(summaries(&resp.diagnostics)[0].starts_with("Invalid request"));
-
-    // A value of the wrong shape: a string where an object belongs.
-    let resp = c
-        .apply_resource_change(pb::apply_resource_change::Request {
-            type_name: "gateway_tenant".into(),
-            prior_state: dv(&Value::from("x"), &Type::String),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(summaries(&resp.diagnostics)[0].starts_with("Invalid request"));
-
-    for type_name in ["", "aws_instance", "gateway_tenant\u{0}"] {
-        let resp = c
-            .read_resource(pb::read_resource::Request {
-                type_name: type_name.into(),
+    };
+    let cases = vec![
+        (
+            "undecodable config",
+            Malformed::Validate(pb::validate_resource_config::Request {
+                type_name: tenant(),
+                config: garbage.clone(),
+                client_capabilities: None,
+            }),
+            "Invalid request",
+        ),
+        (
+            "undecodable plan",
+            Malformed::Plan(pb::plan_resource_change::Request {
+                type_name: tenant(),
+                prior_state: garbage.clone(),
+                proposed_new_state: garbage.clone(),
+                config: garbage.clone(),
                 ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(summaries(&resp.diagnostics)[0].starts_with("Unknown resource type"));
+            }),
+            "Invalid request",
+        ),
+        (
+            "a string where an object belongs",
+            Malformed::Apply(pb::apply_resource_change::Request {
+                type_name: tenant(),
+                prior_state: dv(&Value::from("x"), &Type::String),
+                ..Default::default()
+            }),
+            "Invalid request",
+        ),
+        ("no type", read(""), "Unknown resource type"),
+        (
+            "another provider's type",
+            read("aws_instance"),
+            "Unknown resource type",
+        ),
+        (
+            "a type with a NUL",
+            read("gateway_tenant\u{0}"),
+            "Unknown resource type",
+        ),
+        (
+            "private state that is not JSON",
+            Malformed::Read(pb::read_resource::Request {
+                type_name: tenant(),
+                current_state: dv(&tenant_config("acme"), &tenant_type()),
+                private: b"{not json".to_vec(),
+                ..Default::default()
+            }),
+            "Invalid request",
+        ),
+    ];
+    for (case, request, summary) in cases {
+        let diagnostics = request.send(&mut c).await;
+        assert!(
+            summaries(&diagnostics)
+                .first()
+                .is_some_and(|s| s.starts_with(summary)),
+            "{case}: {:?}",
+            summaries(&diagnostics)
+        );
     }
-
-    let resp = c
-        .read_resource(pb::read_resource::Request {
-            type_name: "gateway_tenant".into(),
-            current_state: dv(&tenant_config("acme"), &tenant_type()),
-            private: b"{not json".to_vec(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(summaries(&resp.diagnostics)[0].starts_with("Invalid request"));
 
     let resp = c
         .call_function(pb::call_function::Request {

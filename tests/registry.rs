@@ -15,11 +15,13 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use common::succeeded;
 use common::terraform::{ensure_tools, repo_root, Output, Workspace, VERSIONS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -52,19 +54,9 @@ fn release_installs_from_a_registry_and_a_mirror_with_verification() {
 
     // 1. The release, with the registry and the mirror in one site behind one base URL.
     let dist = root.join("dist");
-    let out = release(
-        &signer,
-        &[
-            "--out".as_ref(),
-            dist.as_os_str(),
-            "--registry".as_ref(),
-            good.dir.as_os_str(),
-            "--mirror".as_ref(),
-            good.dir.as_os_str(),
-            "--base-url".as_ref(),
-            good.url.as_ref(),
-        ],
-    );
+    let mut args = publish_args(&dist, &good);
+    args.extend([OsStr::new("--base-url"), OsStr::new(&good.url)]);
+    let out = release(&signer, &args);
     assert!(out.contains(&signer.key_id), "{out}");
     let zip = dist.join(format!("{PROJECT}_{VERSION}_{PLATFORM}.zip"));
     let sums =
@@ -91,17 +83,7 @@ fn release_installs_from_a_registry_and_a_mirror_with_verification() {
 
     // 2. The same input again (relative URLs this time): the same zip, byte for byte.
     let dist2 = root.join("dist2");
-    release(
-        &signer,
-        &[
-            "--out".as_ref(),
-            dist2.as_os_str(),
-            "--registry".as_ref(),
-            foreign.dir.as_os_str(),
-            "--mirror".as_ref(),
-            foreign.dir.as_os_str(),
-        ],
-    );
+    release(&signer, &publish_args(&dist2, &foreign));
     let zip2 = dist2.join(zip.file_name().unwrap());
     assert!(
         std::fs::read(&zip).unwrap() == std::fs::read(&zip2).unwrap(),
@@ -195,6 +177,20 @@ fn release_installs_from_a_registry_and_a_mirror_with_verification() {
             site.url
         );
     }
+}
+
+/// The release command's arguments for writing to `dist` and publishing the registry and the
+/// mirror in `site`.
+fn publish_args<'a>(dist: &'a Path, site: &'a Site) -> Vec<&'a OsStr> {
+    let dir = site.dir.as_os_str();
+    vec![
+        "--out".as_ref(),
+        dist.as_os_str(),
+        "--registry".as_ref(),
+        dir,
+        "--mirror".as_ref(),
+        dir,
+    ]
 }
 
 #[test]
@@ -455,16 +451,14 @@ impl GnupgHome {
     }
 
     fn gpg(&self, args: &[&str]) -> String {
-        let out = Command::new("gpg")
+        let run = Command::new("gpg")
             .arg("--batch")
             .args(args)
             .env("GNUPGHOME", self.dir.path())
-            .output()
-            .expect("gpg (Debian: apt-get install gnupg)");
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            .output();
+        let out = succeeded(
+            run,
+            &format!("gpg {args:?} (Debian: apt-get install gnupg)"),
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

@@ -331,22 +331,23 @@ output "acme_host" {
     assert_eq!(tenant["change"]["after"]["edge_id"], "gateway-prod");
 }
 
-#[tokio::test]
-async fn plans_show_defaults_and_known_hosts() {
-    let emulator = common::emulator::session().await;
-    for version in VERSIONS {
-        let config = format!(
-            "{}{}{}",
-            emulated_provider_block(&emulator.url),
-            edge(&[]),
-            r#"
+/// An edge and three partners on it, against the emulator at `url`.
+fn three_partners(url: &str) -> String {
+    let partners = r#"
 resource "gateway_tenant" "partner" {
   for_each = toset(["acme", "zeta", "kite"])
   edge_id  = gateway_shared_edge.main.id
   name     = each.key
 }
-"#
-        );
+"#;
+    format!("{}{}{partners}", emulated_provider_block(url), edge(&[]))
+}
+
+#[tokio::test]
+async fn plans_show_defaults_and_known_hosts() {
+    let emulator = common::emulator::session().await;
+    for version in VERSIONS {
+        let config = three_partners(&emulator.url);
         let ws = Workspace::new(version, &config).with_emulator_env();
         let plan = ws.run(&["plan", "-input=false", "-no-color"]);
         assert!(
@@ -406,18 +407,7 @@ async fn a_terraform_found_on_path() {
     assert!(out.success(), "{line}: {}\n{}", out.stdout, out.stderr);
 
     let emulator = common::emulator::session().await;
-    let config = format!(
-        "{}{}{}",
-        emulated_provider_block(&emulator.url),
-        edge(&[]),
-        r#"
-resource "gateway_tenant" "partner" {
-  for_each = toset(["acme", "zeta", "kite"])
-  edge_id  = gateway_shared_edge.main.id
-  name     = each.key
-}
-"#
-    );
+    let config = three_partners(&emulator.url);
     let ws = Workspace::new("path", &config).with_emulator_env();
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
     assert!(plan.success(), "{line}: {}\n{}", plan.stdout, plan.stderr);

@@ -693,12 +693,18 @@ def _get_policy_action(self: Any, kind: str, config_only: bool) -> ActionResult:
     return ActionResult({k["result_key"]: policy.as_result(), "ETag": policy.etag})
 
 
-def _update_policy(self: Any, kind: str) -> ActionResult:
-    k = _KIND[kind]
+def _own_policy(self: Any, kind: str, action: str, verb: str) -> Any:
+    """The policy a change names, when its If-Match is current and it is not a managed one."""
     policy = _get_policy(self.backend, kind, self._get_param("Id"))
     _check_if_match(policy.etag, self._get_param("IfMatch"))
     if policy.type == "managed":
-        raise cf_error("IllegalUpdate", f"A managed {k['label']} cannot be updated.")
+        raise cf_error(action, f"A managed {_KIND[kind]['label']} cannot be {verb}.")
+    return policy
+
+
+def _update_policy(self: Any, kind: str) -> ActionResult:
+    k = _KIND[kind]
+    policy = _own_policy(self, kind, "IllegalUpdate", "updated")
     config = _validate_policy_config(kind, self._get_param(k["config_key"], {}))
     if _name_taken(self.backend, kind, config["Name"], policy.id):
         raise cf_error(k["exists"], f"A {k['label']} with this name already exists. You must provide a unique name.")
@@ -710,10 +716,7 @@ def _update_policy(self: Any, kind: str) -> ActionResult:
 
 def _delete_policy(self: Any, kind: str) -> EmptyResult:
     k = _KIND[kind]
-    policy = _get_policy(self.backend, kind, self._get_param("Id"))
-    _check_if_match(policy.etag, self._get_param("IfMatch"))
-    if policy.type == "managed":
-        raise cf_error("IllegalDelete", f"A managed {k['label']} cannot be deleted.")
+    policy = _own_policy(self, kind, "IllegalDelete", "deleted")
     if _policy_in_use(kind, policy.id):
         raise cf_error(
             k["in_use"],

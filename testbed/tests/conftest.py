@@ -10,6 +10,8 @@ import threading
 import urllib.request
 from typing import Any, Callable
 
+import xml.etree.ElementTree as ET
+
 import boto3
 import botocore.config
 import botocore.exceptions
@@ -90,35 +92,21 @@ def _client(url: str, service: str, validate: bool = True) -> Any:
     return boto3.client(service, endpoint_url=url, config=config, **CREDS)
 
 
-@pytest.fixture(scope="session")
-def cf(server_url: str) -> Any:
-    return _client(server_url, "cloudfront")
+def _client_fixture(service: str, validate: bool = True) -> Any:
+    @pytest.fixture(scope="session")
+    def client(server_url: str) -> Any:
+        return _client(server_url, service, validate)
+
+    return client
 
 
-@pytest.fixture(scope="session")
-def r53(server_url: str) -> Any:
-    return _client(server_url, "route53")
-
-
-@pytest.fixture(scope="session")
-def elb(server_url: str) -> Any:
-    return _client(server_url, "elbv2")
-
-
-@pytest.fixture(scope="session")
-def elb_raw(server_url: str) -> Any:
-    """No client-side validation: lets out-of-range values reach the server, as the Rust SDK does."""
-    return _client(server_url, "elbv2", validate=False)
-
-
-@pytest.fixture(scope="session")
-def ec2(server_url: str) -> Any:
-    return _client(server_url, "ec2")
-
-
-@pytest.fixture(scope="session")
-def acm(server_url: str) -> Any:
-    return _client(server_url, "acm")
+cf = _client_fixture("cloudfront")
+r53 = _client_fixture("route53")
+elb = _client_fixture("elbv2")
+# No client-side validation: lets out-of-range values reach the server, as the Rust SDK does.
+elb_raw = _client_fixture("elbv2", validate=False)
+ec2 = _client_fixture("ec2")
+acm = _client_fixture("acm")
 
 
 class RawCapture:
@@ -150,6 +138,18 @@ def raw_r53(r53: Any) -> RawCapture:
 @pytest.fixture(scope="session")
 def raw_elb(elb_raw: Any) -> RawCapture:
     return RawCapture(elb_raw)
+
+
+def error_document(raw: dict[str, Any], ns: str, code: str, kind: str = "Sender") -> Any:
+    """The XML error answer in `raw`, checked: AWS's `ErrorResponse` in namespace `ns`, with the
+    fault's kind, `code`, a message and a request id."""
+    root = ET.fromstring(raw["body"])
+    ns = "{" + ns + "}"
+    assert root.tag == f"{ns}ErrorResponse"
+    assert root.find(f"{ns}Error/{ns}Type").text == kind
+    assert root.find(f"{ns}Error/{ns}Code").text == code
+    assert root.find(f"{ns}RequestId").text
+    return root
 
 
 def expect_error(fn: Callable[..., Any], code: str, status: int, **kwargs: Any) -> botocore.exceptions.ClientError:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import ACCOUNT, CERT_ARN, dist_config, expect_error
+from conftest import ACCOUNT, CERT_ARN, dist_config, error_document, expect_error
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
@@ -270,13 +269,9 @@ def test_error_wire_shape_is_cloudfronts(cf, raw_cf):
     raw = raw_cf.last
     assert raw["status"] == 412
     assert raw["headers"]["content-type"].startswith("text/xml")
-    root = ET.fromstring(raw["body"])
-    ns = "{http://cloudfront.amazonaws.com/doc/2020-05-31/}"
-    assert root.tag == f"{ns}ErrorResponse"
-    assert root.find(f"{ns}Error/{ns}Type").text == "Sender"
-    assert root.find(f"{ns}Error/{ns}Code").text == "PreconditionFailed"
-    assert root.find(f"{ns}Error/{ns}Message").text
-    assert root.find(f"{ns}RequestId").text
+    ns = "http://cloudfront.amazonaws.com/doc/2020-05-31/"
+    root = error_document(raw, ns, "PreconditionFailed")
+    assert root.find(f"{{{ns}}}Error/{{{ns}}}Message").text
 
 
 @pytest.mark.parametrize("code,status", [("CNAMEAlreadyExists", 409), ("DistributionNotDisabled", 409)])

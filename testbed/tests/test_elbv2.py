@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import expect_error, host_rule, make_alb
+from conftest import error_document, expect_error, host_rule, make_alb
 
 
 @pytest.fixture
@@ -111,9 +110,4 @@ def test_error_wire_shape_is_elbv2s(elb_raw, raw_elb, alb):
         elb_raw.create_rule, "ValidationError", 400, ListenerArn=alb["listener"], Priority=0, **host_rule("a.example.com", alb["tg"])
     )
     raw = raw_elb.last
-    root = ET.fromstring(raw["body"])
-    ns = "{http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/}"
-    assert root.tag == f"{ns}ErrorResponse"
-    assert root.find(f"{ns}Error/{ns}Type").text == "Sender"
-    assert root.find(f"{ns}Error/{ns}Code").text == "ValidationError"
-    assert root.find(f"{ns}RequestId").text
+    error_document(raw, "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", "ValidationError")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import expect_error
+from conftest import error_document, expect_error
 
 CF_ZONE = "Z2FDTNDATAQYW2"
 
@@ -169,9 +168,4 @@ def test_error_wire_shape_is_route53s(r53, raw_r53, zone):
         change(r53, zone, ("CREATE", alias("shop.example.com")))
     raw = raw_r53.last
     assert raw["status"] == 400
-    root = ET.fromstring(raw["body"])
-    ns = "{https://route53.amazonaws.com/doc/2013-04-01/}"
-    assert root.tag == f"{ns}ErrorResponse"
-    assert root.find(f"{ns}Error/{ns}Type").text == "Sender"
-    assert root.find(f"{ns}Error/{ns}Code").text == "InvalidChangeBatch"
-    assert root.find(f"{ns}RequestId").text
+    error_document(raw, "https://route53.amazonaws.com/doc/2013-04-01/", "InvalidChangeBatch")

@@ -1,15 +1,17 @@
 //! The honest AWS emulator (`testbed/serve.py`: moto plus the rules AWS enforces) for
-//! integration tests.
+//! integration tests: how it is started ([`spawn`]) and plain SDK clients to set and inspect
+//! the scene ([`Sdk`]), for the tests of the AWS and account layers and for the end-to-end
+//! scenes alike.
 //!
-//! One emulator process serves a whole test binary: it starts on first use (installing the
-//! tools with `scripts/setup-tools.sh` when they are missing) and exits with the binary.
-//! Tests take turns through [`session`], which resets the emulator's state, configuration and
-//! call counters, so each test sees a fresh AWS and exact call counts.
+//! The layers' tests share one emulator process per test binary: it starts on first use
+//! (installing the tools with `scripts/setup-tools.sh` when they are missing) and exits with
+//! the binary. Tests take turns through [`session`], which resets the emulator's state,
+//! configuration and call counters, so each test sees a fresh AWS and exact call counts.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ use serde_json::Value as Json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
+
+use super::terraform::{ensure_tools, repo_root};
 
 /// How long the emulator may take to answer for the first time.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -50,64 +54,104 @@ struct Emulator {
 static EMULATOR: OnceLock<Emulator> = OnceLock::new();
 static TURN: Mutex<()> = Mutex::const_new(());
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
+/// The Python of the project's tools, installed when missing (or `GATEWAY_PYTHON`).
+pub fn python() -> PathBuf {
     if let Some(python) = std::env::var_os("GATEWAY_PYTHON") {
         return PathBuf::from(python);
     }
-    let python = repo().join(".tools/bin/python");
-    if !python.exists() {
-        let status = Command::new(repo().join("scripts/setup-tools.sh"))
-            .status()
-            .expect("running scripts/setup-tools.sh");
-        assert!(status.success(), "scripts/setup-tools.sh failed");
+    ensure_tools();
+    repo_root().join(".tools/bin/python")
+}
+
+/// Starts `testbed/serve.py` on a free loopback port, its log in `log`; answers the process
+/// and the URL it serves. The emulator exits with the thread that started it
+/// (PR_SET_PDEATHSIG).
+pub fn spawn(log: &Path) -> (Child, String) {
+    let mut child = Command::new(python())
+        .arg(repo_root().join("testbed/serve.py"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--exit-with-parent"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("emulator log"))
+        .spawn()
+        .expect("starting testbed/serve.py");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
+    if !line.starts_with("http://") {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "the emulator did not start: {line:?}; log {}:\n{}",
+            log.display(),
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
     }
-    python
+    (child, line.trim().to_string())
 }
 
 fn start() -> Emulator {
-    let python = python();
-    let log = std::fs::File::create(Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator.log"))
-        .expect("emulator log");
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator.log");
     let (tx, rx) = std::sync::mpsc::channel();
-    // The emulator exits with the thread that started it (PR_SET_PDEATHSIG), so it is
-    // started from a thread that lives as long as the test binary, not from a test's thread.
+    // Started from a thread that lives as long as the test binary, not from a test's thread,
+    // which would take the emulator with it when it ends.
     std::thread::Builder::new()
         .name("emulator".into())
         .spawn(move || {
-            let mut child = match Command::new(&python)
-                .arg(repo().join("testbed/serve.py"))
-                .args(["--host", "127.0.0.1", "--port", "0", "--exit-with-parent"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(log)
-                .spawn()
-            {
-                Ok(child) => child,
-                Err(err) => {
-                    let _ = tx.send(Err(format!("starting {}: {err}", python.display())));
-                    return;
-                }
-            };
-            let mut line = String::new();
-            let read = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
-            let _ = tx.send(match read {
-                Ok(_) if line.starts_with("http://") => Ok(line.trim().to_string()),
-                _ => Err(format!(
-                    "the emulator printed {line:?}; see target/tmp/emulator.log"
-                )),
-            });
+            let (mut child, url) = spawn(&log);
+            let _ = tx.send(url);
             let _ = child.wait();
         })
         .expect("emulator thread");
     let url = rx
         .recv_timeout(START_TIMEOUT)
-        .expect("the emulator did not start in time")
-        .unwrap_or_else(|err| panic!("{err}"));
+        .expect("the emulator did not start in time");
     Emulator { url }
+}
+
+/// Plain SDK clients of the emulator, for setting and inspecting the scene.
+pub struct Sdk {
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+impl Sdk {
+    /// Clients of the emulator at `url`; ELBv2 in `region`, the global services in us-east-1.
+    pub fn new(url: &str, region: &str) -> Self {
+        let credentials = Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "emulator-tests",
+        );
+        let global = aws_sdk_cloudfront::config::Region::new("us-east-1");
+        let behavior = aws_sdk_cloudfront::config::BehaviorVersion::latest();
+        let shared = aws_config::SdkConfig::builder()
+            .behavior_version(behavior)
+            .region(global)
+            .endpoint_url(url)
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .build();
+        let elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
+            .region(aws_sdk_elasticloadbalancingv2::config::Region::new(
+                region.to_string(),
+            ))
+            .build();
+        Self {
+            cloudfront: aws_sdk_cloudfront::Client::new(&shared),
+            route53: aws_sdk_route53::Client::new(&shared),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2),
+        }
+    }
 }
 
 /// A test's exclusive use of the emulator, freshly reset.
@@ -343,50 +387,19 @@ impl Session {
         self.control("POST", "calls/reset", Some("{}")).await;
     }
 
-    fn credentials() -> Credentials {
-        Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "emulator-tests",
-        )
-    }
-
     /// A plain SDK client for setting the scene.
     pub fn cloudfront_sdk(&self) -> aws_sdk_cloudfront::Client {
-        aws_sdk_cloudfront::Client::from_conf(
-            aws_sdk_cloudfront::Config::builder()
-                .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
-                .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
-                .endpoint_url(&self.url)
-                .credentials_provider(Self::credentials())
-                .build(),
-        )
+        Sdk::new(&self.url, REGION).cloudfront
     }
 
     /// A plain SDK client for setting the scene.
     pub fn route53_sdk(&self) -> aws_sdk_route53::Client {
-        aws_sdk_route53::Client::from_conf(
-            aws_sdk_route53::Config::builder()
-                .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
-                .region(aws_sdk_route53::config::Region::new("us-east-1"))
-                .endpoint_url(&self.url)
-                .credentials_provider(Self::credentials())
-                .build(),
-        )
+        Sdk::new(&self.url, REGION).route53
     }
 
     /// A plain SDK client for setting the scene.
     pub fn elbv2_sdk(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        aws_sdk_elasticloadbalancingv2::Client::from_conf(
-            aws_sdk_elasticloadbalancingv2::Config::builder()
-                .behavior_version(aws_sdk_elasticloadbalancingv2::config::BehaviorVersion::latest())
-                .region(aws_sdk_elasticloadbalancingv2::config::Region::new(REGION))
-                .endpoint_url(&self.url)
-                .credentials_provider(Self::credentials())
-                .build(),
-        )
+        Sdk::new(&self.url, REGION).elbv2
     }
 
     /// The default VPC's default subnets, from EC2 DescribeSubnets. The crate has no EC2 SDK;

@@ -7,8 +7,8 @@ use aws_sdk_cloudfront::types as cf;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use futures::future::BoxFuture;
 use gateway::aws::cloudfront::{CloudFrontApi, Versioned};
-use gateway::aws::elbv2::{Elbv2Api, ListenerPage, RulePage};
-use gateway::aws::AwsError;
+use gateway::aws::elbv2::Elbv2Api;
+use gateway::aws::{AwsError, Page};
 
 /// A call about to be made, with what the hooks need of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +134,7 @@ impl<A: Elbv2Api> Elbv2Api for Intercepted<A> {
         &self,
         load_balancer_arn: &str,
         marker: Option<String>,
-    ) -> Result<ListenerPage, AwsError> {
+    ) -> Result<Page<elb::Listener>, AwsError> {
         self.inner
             .describe_load_balancer_listeners(load_balancer_arn, marker)
             .await
@@ -156,7 +156,7 @@ impl<A: Elbv2Api> Elbv2Api for Intercepted<A> {
         listener_arn: &str,
         marker: Option<String>,
         page_size: i32,
-    ) -> Result<RulePage, AwsError> {
+    ) -> Result<Page<elb::Rule>, AwsError> {
         self.inner
             .describe_rules(listener_arn, marker, page_size)
             .await

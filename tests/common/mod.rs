@@ -47,6 +47,17 @@ pub async fn in_process() -> InProcess {
     }
 }
 
+/// The output of a command that must succeed; `what` names it when it did not.
+pub fn succeeded(run: io::Result<std::process::Output>, what: &str) -> std::process::Output {
+    let out = run.unwrap_or_else(|err| panic!("running {what}: {err}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A plaintext gRPC channel over a unix socket.
 pub async fn unix_channel(path: PathBuf) -> Result<Channel, tonic::transport::Error> {
     Endpoint::from_static("http://localhost")

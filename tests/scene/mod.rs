@@ -7,20 +7,20 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudfront::types as cf;
 use aws_sdk_route53::types as r53;
 use serde_json::{json, Value as Json};
 
-use crate::common::terraform::{ensure_tools, repo_root, Output, Workspace};
+use crate::common::emulator::{self, python, Sdk};
+use crate::common::succeeded;
+use crate::common::terraform::{repo_root, Output, Workspace};
 
-/// How long the emulator may take to print its URL.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long one control API call may take (the emulator serves one AWS call at a time).
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(60);
 /// The edge every scene's configurations declare.
@@ -33,14 +33,6 @@ pub const POLICY_PREFIX: &str = "gateway-";
 /// and backoff at 20 ms, one InProgress / PENDING read per change.
 pub const POLL_INTERVAL: &str = "20ms";
 pub const FAST: &[(&str, u64)] = &[("cloudfront_deploy_reads", 1), ("route53_pending_reads", 1)];
-
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("GATEWAY_PYTHON") {
-        return PathBuf::from(python);
-    }
-    ensure_tools();
-    repo_root().join(".tools/bin/python")
-}
 
 /// One `testbed/serve.py` process, killed when dropped.
 pub struct Emulator {
@@ -56,36 +48,8 @@ impl Emulator {
         let logs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scene");
         std::fs::create_dir_all(&logs).unwrap();
         let log = logs.join(format!("{name}.emulator.log"));
-        let mut child = Command::new(python())
-            .arg(repo_root().join("testbed/serve.py"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--exit-with-parent"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("emulator log"))
-            .spawn()
-            .expect("starting testbed/serve.py");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
-        if !line.starts_with("http://") {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the emulator did not start: {line:?}; log {}:\n{}",
-                log.display(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        Self {
-            child,
-            url: line.trim().to_string(),
-            log,
-        }
+        let (child, url) = emulator::spawn(&log);
+        Self { child, url, log }
     }
 
     /// One call of the control API (`/honest-api/<path>`), answered with JSON.
@@ -232,17 +196,12 @@ impl Scene {
         emulator.control("POST", "config", Some(&Json::Object(settings)));
         let dir = tempfile::tempdir().unwrap();
         let tfvars = dir.path().join("terraform.tfvars.json");
-        let out = Command::new(python())
+        let seeding = Command::new(python())
             .arg(repo_root().join("testbed/seed.py"))
             .args(["--endpoint", &emulator.url, "--out"])
             .arg(&tfvars)
-            .output()
-            .expect("running testbed/seed.py");
-        assert!(
-            out.status.success(),
-            "testbed/seed.py failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .output();
+        succeeded(seeding, "testbed/seed.py");
         let vars: Json = serde_json::from_str(&std::fs::read_to_string(&tfvars).unwrap()).unwrap();
         let var = |k: &str| {
             vars[k]
@@ -263,34 +222,11 @@ impl Scene {
             .enable_all()
             .build()
             .unwrap();
-        let credentials =
-            aws_credential_types::Credentials::new("testing", "testing", None, None, "scene");
-        let cloudfront = aws_sdk_cloudfront::Client::from_conf(
-            aws_sdk_cloudfront::Config::builder()
-                .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
-                .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
-                .endpoint_url(&emulator.url)
-                .credentials_provider(credentials.clone())
-                .build(),
-        );
-        let route53 = aws_sdk_route53::Client::from_conf(
-            aws_sdk_route53::Config::builder()
-                .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
-                .region(aws_sdk_route53::config::Region::new("us-east-1"))
-                .endpoint_url(&emulator.url)
-                .credentials_provider(credentials.clone())
-                .build(),
-        );
-        let elbv2 = aws_sdk_elasticloadbalancingv2::Client::from_conf(
-            aws_sdk_elasticloadbalancingv2::Config::builder()
-                .behavior_version(aws_sdk_elasticloadbalancingv2::config::BehaviorVersion::latest())
-                .region(aws_sdk_elasticloadbalancingv2::config::Region::new(
-                    seed.region.clone(),
-                ))
-                .endpoint_url(&emulator.url)
-                .credentials_provider(credentials)
-                .build(),
-        );
+        let Sdk {
+            cloudfront,
+            route53,
+            elbv2,
+        } = Sdk::new(&emulator.url, &seed.region);
         eprintln!(
             "[{name}] emulator {} seeded in {:.1?}",
             emulator.url,
@@ -452,44 +388,29 @@ resource "gateway_shared_edge" "main" {{
 
     /// Names of the custom cache policies and origin request policies.
     pub fn custom_policies(&self) -> Vec<String> {
+        let cloudfront = &self.cloudfront;
         self.block_on(async {
-            let mut names = Vec::new();
-            let caches = self
-                .cloudfront
+            let caches = cloudfront
                 .list_cache_policies()
-                .r#type(cf::CachePolicyType::Custom)
-                .send()
-                .await
-                .expect("ListCachePolicies");
-            for p in caches
-                .cache_policy_list
-                .and_then(|l| l.items)
-                .unwrap_or_default()
-            {
-                if let Some(config) = p.cache_policy.and_then(|p| p.cache_policy_config) {
-                    names.push(format!("cache policy {}", config.name));
-                }
-            }
-            let origins = self
-                .cloudfront
+                .r#type(cf::CachePolicyType::Custom);
+            let caches = caches.send().await.expect("ListCachePolicies");
+            let caches = caches.cache_policy_list.and_then(|l| l.items);
+            let origins = cloudfront
                 .list_origin_request_policies()
-                .r#type(cf::OriginRequestPolicyType::Custom)
-                .send()
-                .await
-                .expect("ListOriginRequestPolicies");
-            for p in origins
-                .origin_request_policy_list
-                .and_then(|l| l.items)
+                .r#type(cf::OriginRequestPolicyType::Custom);
+            let origins = origins.send().await.expect("ListOriginRequestPolicies");
+            let origins = origins.origin_request_policy_list.and_then(|l| l.items);
+            let cache_names = caches
                 .unwrap_or_default()
-            {
-                if let Some(config) = p
-                    .origin_request_policy
-                    .and_then(|p| p.origin_request_policy_config)
-                {
-                    names.push(format!("origin request policy {}", config.name));
-                }
-            }
-            names
+                .into_iter()
+                .filter_map(|p| p.cache_policy?.cache_policy_config)
+                .map(|c| format!("cache policy {}", c.name));
+            let origin_names = origins
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.origin_request_policy?.origin_request_policy_config)
+                .map(|c| format!("origin request policy {}", c.name));
+            cache_names.chain(origin_names).collect()
         })
     }
 
