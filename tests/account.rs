@@ -629,11 +629,8 @@ async fn a_priority_taken_meanwhile_is_chosen_again() {
     let s = session().await;
     let record = make_edge(&s, 100, 5).await;
     let first = account(&s).await;
-    first
-        .rules
-        .create(&new_rule(&record, "a", None))
-        .await
-        .unwrap();
+    let first_rule = new_rule(&record, "a", None);
+    first.rules.create(&first_rule).await.unwrap();
     // Another run creates a rule on the priority we chose, just before we do, once.
     let thief = s.elbv2_sdk();
     let armed = Arc::new(AtomicBool::new(true));
@@ -742,11 +739,8 @@ async fn a_pinned_priority_in_use_is_refused_without_a_retry() {
     let s = session().await;
     let record = make_edge(&s, 100, 5).await;
     let account = account(&s).await;
-    account
-        .rules
-        .create(&new_rule(&record, "a", Some(5)))
-        .await
-        .unwrap();
+    let first_rule = new_rule(&record, "a", Some(5));
+    account.rules.create(&first_rule).await.unwrap();
     s.reset_calls().await;
 
     let err = account
@@ -802,14 +796,14 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
             .unwrap();
     }
 
-    assert_eq!(
+    let used = || async {
         account
             .rules
             .load_balancer_rules_used(listener)
             .await
-            .unwrap(),
-        Some(2)
-    );
+            .unwrap()
+    };
+    assert_eq!(used().await, Some(2));
     let rule = NewRule {
         listener_arn: listener.clone(),
         host: format!("counted.{DOMAIN}"),
@@ -820,14 +814,7 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
     account.rules.create(&rule).await.unwrap();
     // The provider's own rule is counted from the patched cache, without reading again.
     s.reset_calls().await;
-    assert_eq!(
-        account
-            .rules
-            .load_balancer_rules_used(listener)
-            .await
-            .unwrap(),
-        Some(3)
-    );
+    assert_eq!(used().await, Some(3));
     assert_eq!(s.calls().await.values().sum::<u64>(), 0);
 
     let missing = listener.replace("listener/app", "listener/app-gone");

@@ -9,6 +9,11 @@ use gateway::proto::tfplugin6::provider_client::ProviderClient;
 use gateway::protocol::value::{Type, Value};
 use tonic::transport::Channel;
 
+/// Fails, showing them, when there are diagnostics.
+fn assert_clean(diagnostics: &[pb::Diagnostic]) {
+    assert!(diagnostics.is_empty(), "{:?}", summaries(diagnostics));
+}
+
 fn edge_type() -> Type {
     gateway::resources::shared_edge_schema().value_type()
 }
@@ -227,11 +232,7 @@ async fn provider_config_validates_and_configures() {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        resp.diagnostics.is_empty(),
-        "{:?}",
-        summaries(&resp.diagnostics)
-    );
+    assert_clean(&resp.diagnostics);
 }
 
 #[tokio::test]
@@ -250,11 +251,7 @@ async fn plan_fills_defaults_and_unknowns() {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        resp.diagnostics.is_empty(),
-        "{:?}",
-        summaries(&resp.diagnostics)
-    );
+    assert_clean(&resp.diagnostics);
     let planned = undv(&resp.planned_state, &ty);
     assert_eq!(planned.get("min_ttl"), Some(&Value::from(180i64)));
     assert_eq!(
@@ -337,11 +334,7 @@ async fn read_and_import_and_data_sources() {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        resp.diagnostics.is_empty(),
-        "{:?}",
-        summaries(&resp.diagnostics)
-    );
+    assert_clean(&resp.diagnostics);
     let imported = undv(&resp.imported_resources[0].state, &ty);
     assert_eq!(imported.get("id"), Some(&Value::from("gateway-prod/acme")));
     assert_eq!(imported.get("name"), Some(&Value::from("acme")));
@@ -565,11 +558,7 @@ async fn upgrade_state_checks_versions_and_drops_removed_attributes() {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        resp.diagnostics.is_empty(),
-        "{:?}",
-        summaries(&resp.diagnostics)
-    );
+    assert_clean(&resp.diagnostics);
     let state = undv(&resp.upgraded_state, &ty);
     assert_eq!(state.get("priority"), Some(&Value::from(7i64)));
 

@@ -461,16 +461,26 @@ mod tests {
 
     #[test]
     fn rules() {
-        assert!(check_region("eu-west-1").is_ok());
-        assert!(check_region("us-gov-west-1").is_ok());
-        assert!(check_region("Europe").is_err());
-        assert!(check_url("http://127.0.0.1:5000").is_ok());
-        assert!(check_url("127.0.0.1:5000").is_err());
-        assert!(check_role_arn("arn:aws:iam::123456789012:role/deployer").is_ok());
-        assert!(check_role_arn("arn:aws:iam::123456789012:user/bob").is_err());
-        assert!(check_role_duration("1h").is_ok());
-        assert!(check_role_duration("5m").is_err());
-        assert!(check_session_name("terraform").is_ok());
-        assert!(check_session_name("has space").is_err());
+        type Check = fn(&str) -> Result<(), String>;
+        let cases: [(Check, &str, bool); 11] = [
+            (check_region, "eu-west-1", true),
+            (check_region, "us-gov-west-1", true),
+            (check_region, "Europe", false),
+            (check_url, "http://127.0.0.1:5000", true),
+            (check_url, "127.0.0.1:5000", false),
+            (
+                check_role_arn,
+                "arn:aws:iam::123456789012:role/deployer",
+                true,
+            ),
+            (check_role_arn, "arn:aws:iam::123456789012:user/bob", false),
+            (check_role_duration, "1h", true),
+            (check_role_duration, "5m", false),
+            (check_session_name, "terraform", true),
+            (check_session_name, "has space", false),
+        ];
+        for (check, input, valid) in cases {
+            assert_eq!(check(input).is_ok(), valid, "{input}");
+        }
     }
 }

@@ -108,35 +108,31 @@ impl Workspace {
     }
 }
 
-/// The provider block every test configuration starts with.
-pub fn provider_block() -> &'static str {
-    r#"
+/// The `terraform` block of every test configuration: the provider's source address.
+const REQUIRED_PROVIDERS: &str = "
 terraform {
   required_providers {
-    gateway = {
-      source = "example/gateway"
-    }
+    gateway = { source = \"example/gateway\" }
   }
 }
+";
 
-provider "gateway" {
-  region                      = "eu-west-1"
+/// The provider block every test configuration starts with.
+pub fn provider_block() -> String {
+    format!(
+        "{REQUIRED_PROVIDERS}
+provider \"gateway\" {{
+  region                      = \"eu-west-1\"
   skip_credentials_validation = true
-}
-"#
+}}
+"
+    )
 }
 
 /// The provider block pointed at an emulator at `url`.
 pub fn emulated_provider_block(url: &str) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    gateway = {{
-      source = "example/gateway"
-    }}
-  }}
-}}
+        r#"{REQUIRED_PROVIDERS}
 
 provider "gateway" {{
   region                      = "eu-west-1"

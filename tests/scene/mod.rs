@@ -893,35 +893,22 @@ pub fn expect_exit(ws: &Workspace, args: &[&str], code: i32, what: &str) -> Outp
     out
 }
 
+/// `terraform apply` as the scenes run it: unattended, Terraform's default parallelism.
+const APPLY: &[&str] = &[
+    "apply",
+    "-auto-approve",
+    "-input=false",
+    "-no-color",
+    "-parallelism=10",
+];
+
 pub fn apply(ws: &Workspace, what: &str) -> Output {
-    expect_exit(
-        ws,
-        &[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=10",
-        ],
-        0,
-        what,
-    )
+    expect_exit(ws, APPLY, 0, what)
 }
 
 /// An apply that must fail; returns its output.
 pub fn apply_fails(ws: &Workspace, what: &str) -> Output {
-    expect_exit(
-        ws,
-        &[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=10",
-        ],
-        1,
-        what,
-    )
+    expect_exit(ws, APPLY, 1, what)
 }
 
 /// `plan -detailed-exitcode` must find nothing to do.

@@ -16,11 +16,10 @@ variable "partners" {
 resource "gateway_tenant" "partner" {
   for_each = var.partners
 
-  edge_id = gateway_shared_edge.main.id
-  name    = each.key
-  tags = {
-    team = each.value.team
-  }
+  edge_id  = gateway_shared_edge.main.id
+  name     = each.key
+  priority = null # the lowest free priority
+  tags     = { team = each.value.team }
 }
 
 # The host name a tenant will have, known before apply.

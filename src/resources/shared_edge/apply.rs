@@ -70,34 +70,33 @@ pub async fn create(account: &Account, spec: &EdgeSpec) -> Result<EdgeIds, Accou
         .await
         .map_err(|e| policy_conflict(e, &spec.record.name))?;
     let cache_policy_id = cache_policy.value.id.clone();
+    // What was created before a failure is deleted again, best effort: the error reported
+    // is the failure's.
+    let undo_cache = || cloudfront.delete_cache_policy(&cache_policy_id, &cache_policy.etag);
     let origin_policy = match cloudfront
         .create_origin_request_policy(spec.origin_request_policy_config()?)
         .await
     {
         Ok(p) => p,
         Err(err) => {
-            let _ = cloudfront
-                .delete_cache_policy(&cache_policy_id, &cache_policy.etag)
-                .await;
+            let _ = undo_cache().await;
             return Err(policy_conflict(err, &spec.record.name));
         }
     };
     let origin_request_policy_id = origin_policy.value.id.clone();
-    let first =
-        match create_first_distribution(account, spec, &cache_policy_id, &origin_request_policy_id)
-            .await
-        {
-            Ok(id) => id,
-            Err(err) => {
-                let _ = cloudfront
-                    .delete_origin_request_policy(&origin_request_policy_id, &origin_policy.etag)
-                    .await;
-                let _ = cloudfront
-                    .delete_cache_policy(&cache_policy_id, &cache_policy.etag)
-                    .await;
-                return Err(err);
-            }
-        };
+    let created =
+        create_first_distribution(account, spec, &cache_policy_id, &origin_request_policy_id);
+    let first = match created.await {
+        Ok(id) => id,
+        Err(err) => {
+            let origin = &origin_request_policy_id;
+            let _ = cloudfront
+                .delete_origin_request_policy(origin, &origin_policy.etag)
+                .await;
+            let _ = undo_cache().await;
+            return Err(err);
+        }
+    };
     Ok(EdgeIds {
         cache_policy_id,
         origin_request_policy_id,

@@ -101,4 +101,33 @@ mod tests {
         assert_eq!(value.get("tags"), Some(&Value::Null));
         assert_eq!(Tenant::from_value(&value), tenant);
     }
+
+    #[test]
+    fn an_update_waits_as_long_as_timeouts_update_says() {
+        let timeouts = Value::object([
+            ("create", Value::from("1m")),
+            ("update", Value::from("7m")),
+            ("delete", Value::Null),
+        ]);
+        let tenant = Tenant {
+            timeouts,
+            ..Tenant::default()
+        };
+        let ctx = crate::protocol::resource::Context {
+            cancel: Default::default(),
+            provider_data: None,
+        };
+        let minutes = |operation| tenant.deadline(&ctx, operation).remaining().as_secs_f64() / 60.0;
+        assert!(
+            (6.9..=7.0).contains(&minutes("update")),
+            "{}",
+            minutes("update")
+        );
+        assert!((0.9..=1.0).contains(&minutes("create")));
+        assert!((29.9..=30.0).contains(&minutes("delete")), "the default");
+        assert!(tenant
+            .deadline(&ctx, "update")
+            .describe()
+            .contains("timeouts.update"));
+    }
 }
