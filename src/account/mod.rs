@@ -28,7 +28,6 @@ use std::sync::Arc;
 
 use crate::aws::AwsClients;
 pub use aliases::{await_deployment, AliasOutcome, DeployWait};
-pub use cache::{Cached, Keyed, KeyedLocks};
 pub use distributions::Distributions;
 pub use error::AccountError;
 pub use plans::Plans;
