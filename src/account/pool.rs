@@ -14,7 +14,7 @@ use crate::aws::{CloudFront, Deadline, ErrorKind};
 use crate::domain::aliases::{AliasChange, AliasResult};
 use crate::domain::allocation::{place_alias, Placement, Slot};
 use crate::domain::capacity::EdgeCapacity;
-use crate::domain::edge::{pool_comment, DistributionInfo, EdgeView, Member, TAG_SLOT};
+use crate::domain::edge::{pool_comment, DistributionInfo, EdgeRecord, EdgeView, Member, TAG_SLOT};
 
 /// Placement rounds before giving up (each round either succeeds or learns that a distribution
 /// is fuller than the listing said).
@@ -68,12 +68,10 @@ impl Pool {
             if let Some(limit) = learned.capacity_limits.get(&slot.distribution_id) {
                 slot.capacity = slot.capacity.min(*limit);
             }
-            if let Some(hosts) = learned
-                .reserved
-                .get(&slot.distribution_id)
-                .filter(|_| reserved)
-            {
-                slot.aliases.extend(hosts.iter().cloned());
+            if reserved {
+                if let Some(hosts) = learned.reserved.get(&slot.distribution_id) {
+                    slot.aliases.extend(hosts.iter().cloned());
+                }
             }
         }
         slots
@@ -84,7 +82,7 @@ impl Pool {
     pub fn capacity(
         &self,
         edge: Option<&EdgeView>,
-        record: &crate::domain::edge::EdgeRecord,
+        record: &EdgeRecord,
         rules_used: Option<usize>,
     ) -> EdgeCapacity {
         let slots = edge.map(|e| self.slots(e, false)).unwrap_or_default();

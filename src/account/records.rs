@@ -336,9 +336,7 @@ fn info_of_record(record: &ResourceRecordSet) -> RecordInfo {
     let alias = record.alias_target.as_ref();
     RecordInfo {
         record_type: record.r#type.as_str().to_string(),
-        cloudfront_target: alias
-            .filter(|t| t.hosted_zone_id == CLOUDFRONT_HOSTED_ZONE_ID)
-            .map(|t| normalize_host(&t.dns_name)),
+        cloudfront_target: cloudfront_target(record),
         target: match alias {
             Some(t) => format!("an alias to {}", t.dns_name),
             None => record
@@ -353,12 +351,17 @@ fn info_of_record(record: &ResourceRecordSet) -> RecordInfo {
     }
 }
 
+/// The CloudFront domain a record is an alias to, normalized.
+fn cloudfront_target(record: &ResourceRecordSet) -> Option<String> {
+    let alias = record.alias_target.as_ref()?;
+    (alias.hosted_zone_id == CLOUDFRONT_HOSTED_ZONE_ID).then(|| normalize_host(&alias.dns_name))
+}
+
 /// True when two records have the same name, type and alias target.
 fn same_record(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
-    let target = |r: &ResourceRecordSet| info_of_record(r).cloudfront_target;
     normalize_host(&a.name) == normalize_host(&b.name)
         && a.r#type == b.r#type
-        && target(a) == target(b)
+        && cloudfront_target(a) == cloudfront_target(b)
         && a.set_identifier == b.set_identifier
 }
 

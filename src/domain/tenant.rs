@@ -2,6 +2,8 @@
 //! whether something the provider did not create is in the way, what of the tenant exists and
 //! how it drifted, and what of it to delete. Pure, so each rule is a row of a table.
 
+use std::collections::BTreeSet;
+
 use super::edge::{DistributionInfo, EdgeRecord, EdgeView};
 use super::naming::normalize_host;
 use super::rules::RuleInfo;
@@ -23,12 +25,13 @@ impl RecordInfo {
         matches!(self.record_type.as_str(), "A" | "AAAA") && self.cloudfront_target.is_some()
     }
 
-    fn points_into(&self, edge: &EdgeView) -> bool {
+    /// An alias to one of `pool_domains` ([`EdgeView::pool_domains`]).
+    fn points_into(&self, pool_domains: &BTreeSet<String>) -> bool {
         self.is_cloudfront_alias()
             && self
                 .cloudfront_target
                 .as_ref()
-                .is_some_and(|t| edge.pool_domains().contains(t))
+                .is_some_and(|t| pool_domains.contains(t))
     }
 }
 
@@ -132,9 +135,10 @@ impl<'a> TenantView<'a> {
                 ),
             });
         }
+        let pool_domains = self.edge.pool_domains();
         let in_the_way = self.records.iter().find(|r| {
             if r.is_cloudfront_alias() {
-                !r.points_into(self.edge)
+                !r.points_into(&pool_domains)
             } else {
                 matches!(r.record_type.as_str(), "A" | "AAAA" | "CNAME")
             }
@@ -168,7 +172,8 @@ impl<'a> TenantView<'a> {
         let edge = self.edge;
         let member = edge.member_with_alias(self.host);
         let rule = self.rule(rule_arn);
-        let any_record = self.records.iter().any(|r| r.points_into(edge));
+        let pool_domains = edge.pool_domains();
+        let any_record = self.records.iter().any(|r| r.points_into(&pool_domains));
         if member.is_none() && rule.is_none() && !any_record {
             return None;
         }
@@ -188,9 +193,10 @@ impl<'a> TenantView<'a> {
     pub fn leftovers(&self, rule_arn: Option<&str>) -> Leftovers {
         let edge = self.edge;
         let (edge_name, host) = (edge.record.name.as_str(), self.host);
+        let pool_domains = edge.pool_domains();
         Leftovers {
             records: (0..self.records.len())
-                .filter(|i| self.records[*i].points_into(edge))
+                .filter(|i| self.records[*i].points_into(&pool_domains))
                 .collect(),
             rules: self
                 .rules
