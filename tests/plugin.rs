@@ -244,3 +244,64 @@ fn debug_mode_prints_the_reattach_value() {
     assert_eq!(entry["Addr"]["Network"], "unix");
     assert_eq!(entry["Pid"], child.id());
 }
+
+/// Whether process `pid` still runs (a zombie counts as gone: it has exited).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Terraform killed outright never calls `Shutdown`: the plugin notices its launcher is gone
+/// and exits by itself, instead of idling on as an orphan.
+#[test]
+fn the_plugin_exits_when_its_launcher_is_killed() {
+    let terraform = ClientIdentity::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("plugin.pid");
+    // A stand-in for Terraform: a shell that launches the plugin and waits for it.
+    let mut launcher = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' & echo $! > '{}'; wait",
+            provider_binary().display(),
+            pid_file.display()
+        ))
+        .env_clear()
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", &terraform.cert_pem)
+        .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(launcher.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("1|6|unix|"), "handshake line {line:?}");
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(running(pid));
+    // Alive and idle while its launcher is there.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(running(pid), "the plugin exited while Terraform was still there");
+
+    launcher.kill().unwrap();
+    launcher.wait().unwrap();
+    let start = Instant::now();
+    while running(pid) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !running(pid),
+        "the plugin still runs 5 s after its launcher was killed"
+    );
+}

@@ -4,6 +4,7 @@
 pub mod controller;
 pub mod handshake;
 pub mod log;
+pub mod parent;
 pub mod stdio;
 pub mod tls;
 
@@ -110,6 +111,7 @@ pub async fn serve<P: Provider>(
     env: HandshakeEnv,
     shutdown: CancellationToken,
 ) -> Result<(), PluginError> {
+    let launcher = parent::launcher();
     tls::install_crypto_provider();
     let identity = tls::ServerIdentity::generate()?;
     let client_certs = tls::parse_client_certs(env.client_cert_pem.as_deref().unwrap_or(""))?;
@@ -126,7 +128,17 @@ pub async fn serve<P: Provider>(
     let (tx, rx) = tokio::sync::mpsc::channel(ACCEPT_QUEUE);
     let cleanup = listener.cleanup_path();
     tokio::spawn(accept_tls(listener, acceptor, tx, shutdown.clone()));
-    let result = run_server(provider, ReceiverStream::new(rx), shutdown).await;
+    let served = run_server(provider, ReceiverStream::new(rx), shutdown.clone());
+    // Nobody waits for the answers of a Terraform that is gone: the plugin exits at once, and
+    // the next apply finishes what was under way.
+    let result = tokio::select! {
+        result = served => result,
+        _ = parent::gone(launcher) => {
+            tracing::warn!("Terraform is gone without stopping the provider; exiting");
+            shutdown.cancel();
+            Ok(())
+        }
+    };
     if let Some(path) = cleanup {
         let _ = std::fs::remove_file(path);
     }
