@@ -292,7 +292,10 @@ fn the_plugin_exits_when_its_launcher_is_killed() {
     assert!(running(pid));
     // Alive and idle while its launcher is there.
     std::thread::sleep(Duration::from_secs(1));
-    assert!(running(pid), "the plugin exited while Terraform was still there");
+    assert!(
+        running(pid),
+        "the plugin exited while Terraform was still there"
+    );
 
     launcher.kill().unwrap();
     launcher.wait().unwrap();

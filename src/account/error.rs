@@ -13,6 +13,10 @@ pub enum AccountError {
     /// An object the provider did not create is in the way.
     #[error("{object} already exists and is not managed by this provider: {detail}")]
     Foreign { object: String, detail: String },
+    /// An object of the provider's own is in the way and cannot be proven safe to take over
+    /// (another Terraform state may hold it). `detail` says how to resolve it.
+    #[error("{object} already exists: {detail}")]
+    Claimed { object: String, detail: String },
     /// The pool or the listener has no room left.
     #[error("{0}")]
     Capacity(String),

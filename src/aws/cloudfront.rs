@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_cloudfront::types::{
-    Aliases, CachePolicy, CachePolicyConfig, Distribution, DistributionConfig,
-    DistributionConfigWithTags, DistributionList, DistributionSummary, OriginRequestPolicy,
-    OriginRequestPolicyConfig, Tag, TagKeys, Tags,
+    Aliases, CachePolicy, CachePolicyConfig, CachePolicyType, Distribution, DistributionConfig,
+    DistributionConfigWithTags, DistributionIdList, DistributionList, DistributionSummary,
+    OriginRequestPolicy, OriginRequestPolicyConfig, OriginRequestPolicyType, Tag, TagKeys, Tags,
 };
 
 use super::error::{AwsError, ErrorKind};
 use super::wait::{poll_until, Deadline, Poll};
-use super::{all_pages, found, missing, Service};
+use super::{all_pages, found, missing, Page, Service};
 
 /// Attempts of a read-modify-write of a distribution before a stale ETag is reported. Each
 /// lost attempt means another writer's update landed in between, so this also bounds how many
@@ -97,12 +97,45 @@ pub trait CloudFrontApi: Send + Sync {
     ) -> Result<Versioned<OriginRequestPolicy>, AwsError>;
     /// DeleteOriginRequestPolicy with `If-Match`.
     async fn delete_origin_request_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError>;
+    /// ListCachePolicies of the account's own (`Type=custom`), one page.
+    async fn list_cache_policies(
+        &self,
+        marker: Option<String>,
+    ) -> Result<Page<CachePolicy>, AwsError>;
+    /// ListOriginRequestPolicies of the account's own (`Type=custom`), one page.
+    async fn list_origin_request_policies(
+        &self,
+        marker: Option<String>,
+    ) -> Result<Page<OriginRequestPolicy>, AwsError>;
+    /// ListDistributionsByCachePolicyId, one page of distribution ids.
+    async fn list_distributions_by_cache_policy_id(
+        &self,
+        id: &str,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError>;
+    /// ListDistributionsByOriginRequestPolicyId, one page of distribution ids.
+    async fn list_distributions_by_origin_request_policy_id(
+        &self,
+        id: &str,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError>;
     /// ListTagsForResource.
     async fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<Tag>, AwsError>;
     /// TagResource.
     async fn tag_resource(&self, arn: &str, tags: Vec<Tag>) -> Result<(), AwsError>;
     /// UntagResource.
     async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<(), AwsError>;
+}
+
+fn id_page(list: Option<DistributionIdList>) -> Page<String> {
+    let next = list
+        .as_ref()
+        .filter(|l| l.is_truncated)
+        .and_then(|l| l.next_marker.clone());
+    Page {
+        items: list.and_then(|l| l.items).unwrap_or_default(),
+        next,
+    }
 }
 
 fn versioned<T>(
@@ -292,6 +325,84 @@ impl CloudFrontApi for aws_sdk_cloudfront::Client {
             .await
             .map_err(|e| AwsError::from_sdk("DeleteOriginRequestPolicy", e).with_subject(id))?;
         Ok(())
+    }
+
+    async fn list_cache_policies(
+        &self,
+        marker: Option<String>,
+    ) -> Result<Page<CachePolicy>, AwsError> {
+        let out = self
+            .list_cache_policies()
+            .r#type(CachePolicyType::Custom)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListCachePolicies", e))?;
+        let list = out.cache_policy_list;
+        Ok(Page {
+            next: list.as_ref().and_then(|l| l.next_marker.clone()),
+            items: list
+                .and_then(|l| l.items)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| s.cache_policy)
+                .collect(),
+        })
+    }
+
+    async fn list_origin_request_policies(
+        &self,
+        marker: Option<String>,
+    ) -> Result<Page<OriginRequestPolicy>, AwsError> {
+        let out = self
+            .list_origin_request_policies()
+            .r#type(OriginRequestPolicyType::Custom)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListOriginRequestPolicies", e))?;
+        let list = out.origin_request_policy_list;
+        Ok(Page {
+            next: list.as_ref().and_then(|l| l.next_marker.clone()),
+            items: list
+                .and_then(|l| l.items)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| s.origin_request_policy)
+                .collect(),
+        })
+    }
+
+    async fn list_distributions_by_cache_policy_id(
+        &self,
+        id: &str,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        const OP: &str = "ListDistributionsByCachePolicyId";
+        let out = self
+            .list_distributions_by_cache_policy_id()
+            .cache_policy_id(id)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        Ok(id_page(out.distribution_id_list))
+    }
+
+    async fn list_distributions_by_origin_request_policy_id(
+        &self,
+        id: &str,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        const OP: &str = "ListDistributionsByOriginRequestPolicyId";
+        let out = self
+            .list_distributions_by_origin_request_policy_id()
+            .origin_request_policy_id(id)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e).with_subject(id))?;
+        Ok(id_page(out.distribution_id_list))
     }
 
     async fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<Tag>, AwsError> {
@@ -549,6 +660,78 @@ impl CloudFront {
     /// already gone is success.
     pub async fn delete_origin_request_policy(&self, id: &str, etag: &str) -> Result<(), AwsError> {
         ignore_not_found(self.api.delete_origin_request_policy(id, etag).await)
+    }
+
+    /// The account's own cache policy named `name`, with its ETag, or `None`.
+    pub async fn find_cache_policy_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<Versioned<CachePolicy>>, AwsError> {
+        let all = all_pages(|marker| async move {
+            let page = self.api.list_cache_policies(marker).await?;
+            Ok((page.items, page.next.filter(|m| !m.is_empty())))
+        })
+        .await?;
+        let named = all.into_iter().find(|p| {
+            p.cache_policy_config
+                .as_ref()
+                .is_some_and(|c| c.name == name)
+        });
+        match named {
+            Some(policy) => self.find_cache_policy_by_id(&policy.id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The account's own origin request policy named `name`, with its ETag, or `None`.
+    pub async fn find_origin_request_policy_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<Versioned<OriginRequestPolicy>>, AwsError> {
+        let all = all_pages(|marker| async move {
+            let page = self.api.list_origin_request_policies(marker).await?;
+            Ok((page.items, page.next.filter(|m| !m.is_empty())))
+        })
+        .await?;
+        let named = all.into_iter().find(|p| {
+            p.origin_request_policy_config
+                .as_ref()
+                .is_some_and(|c| c.name == name)
+        });
+        match named {
+            Some(policy) => self.find_origin_request_policy_by_id(&policy.id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The ids of the distributions whose cache behaviours use cache policy `id`.
+    pub async fn distributions_using_cache_policy(
+        &self,
+        id: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        all_pages(|marker| async move {
+            let page = self
+                .api
+                .list_distributions_by_cache_policy_id(id, marker)
+                .await?;
+            Ok((page.items, page.next))
+        })
+        .await
+    }
+
+    /// The ids of the distributions whose cache behaviours use origin request policy `id`.
+    pub async fn distributions_using_origin_request_policy(
+        &self,
+        id: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        all_pages(|marker| async move {
+            let page = self
+                .api
+                .list_distributions_by_origin_request_policy_id(id, marker)
+                .await?;
+            Ok((page.items, page.next))
+        })
+        .await
     }
 
     // ---- tags ----------------------------------------------------------------------------

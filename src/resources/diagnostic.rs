@@ -19,6 +19,10 @@ pub fn diagnostic(err: &AccountError, action: &str) -> Diagnostic {
             format!("{action}: {object} is in the way"),
             format!("{detail} The provider did not create it and will not change it; remove it or choose another name."),
         ),
+        AccountError::Claimed { object, detail } => Diagnostic::error(
+            format!("{action}: {object} already exists"),
+            detail.clone(),
+        ),
         AccountError::Capacity(detail) => {
             Diagnostic::error(format!("{action}: not enough capacity"), detail.clone())
         }

@@ -644,8 +644,10 @@ def _name_taken(backend: Any, kind: str, name: str, except_id: str | None) -> bo
     return any(p.name == name and p.id != except_id for p in _policies(backend, kind).values())
 
 
-def _policy_in_use(kind: str, policy_id: str) -> bool:
+def _distributions_using(kind: str, policy_id: str) -> list[str]:
+    """Ids of the distributions whose default or other cache behaviours name the policy."""
     attr = _KIND[kind]["id_attr"]
+    users = []
     for dist in _all_distributions():
         config = dist.distribution_config
         behaviors = [config.DefaultCacheBehavior]
@@ -653,8 +655,32 @@ def _policy_in_use(kind: str, policy_id: str) -> bool:
         for b in behaviors:
             value = b.get(attr_to_key(attr)) if isinstance(b, dict) else getattr(b, attr, None)
             if value == policy_id:
-                return True
-    return False
+                users.append(dist.distribution_id)
+                break
+    return users
+
+
+def _policy_in_use(kind: str, policy_id: str) -> bool:
+    return bool(_distributions_using(kind, policy_id))
+
+
+def _list_distributions_by_policy(self: Any, kind: str) -> ActionResult:
+    """ListDistributionsByCachePolicyId / ByOriginRequestPolicyId: one page holding every id."""
+    param = "CachePolicyId" if kind == "cache" else "OriginRequestPolicyId"
+    policy_id = self._get_param(param)
+    _get_policy(self.backend, kind, policy_id)
+    ids = _distributions_using(kind, policy_id)
+    return ActionResult(
+        {
+            "DistributionIdList": {
+                "Marker": self._get_param("Marker") or "",
+                "MaxItems": 100,
+                "IsTruncated": False,
+                "Quantity": len(ids),
+                "Items": ids or None,
+            }
+        }
+    )
 
 
 def attr_to_key(attr: str) -> str:
@@ -772,8 +798,12 @@ def _install_policy_actions() -> None:
         setattr(cfr.CloudFrontResponse, f"update_{stem}", bind(_update_policy, kind))
         setattr(cfr.CloudFrontResponse, f"delete_{stem}", bind(_delete_policy, kind))
         setattr(cfr.CloudFrontResponse, f"list_{stem.replace('policy', 'policies')}", bind(_list_policies, kind))
+        by = "cache_policy_id" if kind == "cache" else "origin_request_policy_id"
+        setattr(cfr.CloudFrontResponse, f"list_distributions_by_{by}", bind(_list_distributions_by_policy, kind))
         path = k["path"]
         dispatch = cfr.CloudFrontResponse.dispatch
+        by_path = "distributionsByCachePolicyId" if kind == "cache" else "distributionsByOriginRequestPolicyId"
+        cfu.url_paths[f"{{0}}/{API}/{by_path}/(?P<policy_id>[^/]+)$"] = dispatch
         cfu.url_paths[f"{{0}}/{API}/{path}$"] = dispatch
         cfu.url_paths[f"{{0}}/{API}/{path}/(?P<policy_id>[^/]+)$"] = dispatch
         cfu.url_paths[f"{{0}}/{API}/{path}/(?P<policy_id>[^/]+)/config$"] = dispatch

@@ -105,6 +105,21 @@ def test_origin_request_policy_lifecycle_and_in_use(cf):
     expect_error(cf.get_origin_request_policy, "NoSuchOriginRequestPolicy", 404, Id=pid)
 
 
+def test_distributions_are_listed_by_the_policies_they_use(cf):
+    cache = cf.create_cache_policy(CachePolicyConfig=cache_cfg("by-cache"))["CachePolicy"]["Id"]
+    origin = cf.create_origin_request_policy(OriginRequestPolicyConfig=orp_cfg("by-origin"))["OriginRequestPolicy"]["Id"]
+    assert cf.list_distributions_by_cache_policy_id(CachePolicyId=cache)["DistributionIdList"]["Quantity"] == 0
+    both = cf.create_distribution(
+        DistributionConfig=dist_config("by1", cache_policy_id=cache, origin_request_policy_id=origin)
+    )["Distribution"]["Id"]
+    cache_only = cf.create_distribution(DistributionConfig=dist_config("by2", cache_policy_id=cache))["Distribution"]["Id"]
+    by_cache = cf.list_distributions_by_cache_policy_id(CachePolicyId=cache)["DistributionIdList"]
+    assert sorted(by_cache["Items"]) == sorted([both, cache_only]) and by_cache["Quantity"] == 2
+    by_origin = cf.list_distributions_by_origin_request_policy_id(OriginRequestPolicyId=origin)["DistributionIdList"]
+    assert by_origin["Items"] == [both] and not by_origin["IsTruncated"]
+    expect_error(cf.list_distributions_by_cache_policy_id, "NoSuchCachePolicy", 404, CachePolicyId="nope")
+
+
 def test_list_policies_with_managed_ones(cf):
     cf.create_cache_policy(CachePolicyConfig=cache_cfg("mine"))
     custom = cf.list_cache_policies(Type="custom")["CachePolicyList"]

@@ -114,6 +114,36 @@ impl<A: CloudFrontApi> CloudFrontApi for Intercepted<A> {
     async fn delete_origin_request_policy(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
         self.inner.delete_origin_request_policy(id, if_match).await
     }
+    async fn list_cache_policies(
+        &self,
+        marker: Option<String>,
+    ) -> Result<Page<cf::CachePolicy>, AwsError> {
+        self.inner.list_cache_policies(marker).await
+    }
+    async fn list_origin_request_policies(
+        &self,
+        marker: Option<String>,
+    ) -> Result<Page<cf::OriginRequestPolicy>, AwsError> {
+        self.inner.list_origin_request_policies(marker).await
+    }
+    async fn list_distributions_by_cache_policy_id(
+        &self,
+        id: &str,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        self.inner
+            .list_distributions_by_cache_policy_id(id, marker)
+            .await
+    }
+    async fn list_distributions_by_origin_request_policy_id(
+        &self,
+        id: &str,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        self.inner
+            .list_distributions_by_origin_request_policy_id(id, marker)
+            .await
+    }
     async fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<cf::Tag>, AwsError> {
         self.inner.list_tags_for_resource(arn).await
     }

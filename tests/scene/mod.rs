@@ -256,6 +256,11 @@ impl Scene {
         self.emulator.control("POST", "faults", Some(&rule));
     }
 
+    /// The fault rules still armed.
+    pub fn armed_faults(&self) -> Json {
+        self.emulator.control("GET", "faults", None)
+    }
+
     pub fn calls(&self) -> Calls {
         let answer = self.emulator.control("GET", "calls", None);
         Calls {

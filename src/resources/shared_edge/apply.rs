@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use super::flatten;
+use super::leftovers;
 use super::model::{EdgeIds, EdgeSpec};
 use crate::account::{Account, AccountError};
+use crate::aws::cloudfront::ETAG_CONFLICT_MAX_ATTEMPTS;
 use crate::aws::{AwsError, Deadline, ErrorKind};
 use crate::domain::edge::EdgeView;
 use crate::domain::tags;
@@ -31,8 +33,7 @@ pub async fn listener_origin(
         .ok_or_else(|| AccountError::Missing(format!("load balancer {lb_arn} has no DNS name")))
 }
 
-/// Checks that what the edge points at exists and that no edge of its name does, before
-/// anything is created.
+/// Checks that what the edge points at exists, before anything is created.
 pub async fn check_targets(account: &Account, spec: &EdgeSpec) -> Result<(), AccountError> {
     let record = &spec.record;
     let aws = &account.aws;
@@ -44,15 +45,6 @@ pub async fn check_targets(account: &Account, spec: &EdgeSpec) -> Result<(), Acc
     exists(target_group.await?, || {
         format!("target group {}", record.target_group_arn)
     })?;
-    if let Some(existing) = account.distributions.find_edge(&record.name).await? {
-        return Err(AccountError::Foreign {
-            object: format!("edge {}", record.name),
-            detail: format!(
-                "An edge named {} already exists (distribution {}); import it or choose another name.",
-                record.name, existing.members[0].distribution.id
-            ),
-        });
-    }
     Ok(())
 }
 
@@ -61,49 +53,192 @@ fn exists<T>(found: Option<T>, what: impl FnOnce() -> String) -> Result<T, Accou
     found.ok_or_else(|| AccountError::Missing(format!("{} does not exist", what())))
 }
 
-/// Creates an edge: its policies, then the pool's first distribution. What was created before
-/// a failure is deleted again. Does not wait for the deployment ([`wait_deployed`]).
-pub async fn create(account: &Account, spec: &EdgeSpec) -> Result<EdgeIds, AccountError> {
-    let cloudfront = &account.aws.cloudfront;
-    let cache_policy = cloudfront
-        .create_cache_policy(spec.cache_policy_config()?)
-        .await
-        .map_err(|e| policy_conflict(e, &spec.record.name))?;
-    let cache_policy_id = cache_policy.value.id.clone();
-    // What was created before a failure is deleted again, best effort: the error reported
-    // is the failure's.
-    let undo_cache = || cloudfront.delete_cache_policy(&cache_policy_id, &cache_policy.etag);
-    let origin_policy = match cloudfront
-        .create_origin_request_policy(spec.origin_request_policy_config()?)
-        .await
-    {
-        Ok(p) => p,
-        Err(err) => {
-            let _ = undo_cache().await;
-            return Err(policy_conflict(err, &spec.record.name));
+/// Creates an edge: its cache policy, its origin request policy, then the pool's first
+/// distribution. Every step is idempotent across retries and re-runs: what an interrupted
+/// earlier attempt left is found under the edge's names and taken over ([`leftovers`]), and
+/// the cache policy's id is the pool's generation, so the first distribution's caller
+/// reference is the earlier attempt's and CloudFront answers a repeated create with the
+/// distribution it made. Policies made by this call are deleted again when a later step
+/// fails. Does not wait for the deployment ([`wait_deployed`]).
+pub async fn create(account: &Account, spec: &mut EdgeSpec) -> Result<EdgeIds, AccountError> {
+    let name = spec.record.name.clone();
+    let in_edge = leftovers::edge_distributions(account, &name).await?;
+    let cache = cache_policy(account, spec, &in_edge).await?;
+    spec.record.generation = cache.id.clone();
+    let leftover = match account.distributions.find_edge(&name).await? {
+        Some(found) => {
+            leftovers::judge_edge(&found, &spec.record.generation)?;
+            tracing::info!(edge = %name, "taking over the first distribution of an interrupted create");
+            Some(found)
         }
+        None => None,
     };
-    let origin_request_policy_id = origin_policy.value.id.clone();
-    let created =
-        create_first_distribution(account, spec, &cache_policy_id, &origin_request_policy_id);
-    let first = match created.await {
-        Ok(id) => id,
+    if cache.adopted {
+        update_cache_policy(account, spec, &cache.id).await?;
+    }
+    let origin = match origin_request_policy(account, spec, &in_edge).await {
+        Ok(origin) => origin,
         Err(err) => {
-            let origin = &origin_request_policy_id;
-            let _ = cloudfront
-                .delete_origin_request_policy(origin, &origin_policy.etag)
-                .await;
-            let _ = undo_cache().await;
+            if !cache.adopted && leftover.is_none() {
+                undo_cache_policy(account, &cache.id).await;
+            }
             return Err(err);
         }
     };
-    Ok(EdgeIds {
-        cache_policy_id,
-        origin_request_policy_id,
-        distribution_ids: vec![first],
-    })
+    let first = match &leftover {
+        Some(found) => update_distributions(account, spec, found)
+            .await
+            .map(|_| found.members[0].distribution.id.clone()),
+        None => create_first_distribution(account, spec, &cache.id, &origin.id).await,
+    };
+    match first {
+        Ok(first) => Ok(EdgeIds {
+            cache_policy_id: cache.id,
+            origin_request_policy_id: origin.id,
+            distribution_ids: vec![first],
+        }),
+        Err(err) => {
+            // Best effort, and only what this call made: the error reported is the failure's,
+            // and what stays is taken over by the next create.
+            let made = leftovers::edge_distributions(account, &name).await;
+            if leftover.is_none() && made.is_ok_and(|ids| ids.is_empty()) {
+                if !origin.adopted {
+                    undo_origin_request_policy(account, &origin.id).await;
+                }
+                if !cache.adopted {
+                    undo_cache_policy(account, &cache.id).await;
+                }
+            }
+            Err(err)
+        }
+    }
 }
 
+async fn undo_cache_policy(account: &Account, id: &str) {
+    let cloudfront = &account.aws.cloudfront;
+    if let Ok(Some(policy)) = cloudfront.find_cache_policy_by_id(id).await {
+        let _ = cloudfront.delete_cache_policy(id, &policy.etag).await;
+    }
+}
+
+async fn undo_origin_request_policy(account: &Account, id: &str) {
+    let cloudfront = &account.aws.cloudfront;
+    if let Ok(Some(policy)) = cloudfront.find_origin_request_policy_by_id(id).await {
+        let _ = cloudfront
+            .delete_origin_request_policy(id, &policy.etag)
+            .await;
+    }
+}
+
+/// A policy the create made or took over.
+struct OwnPolicy {
+    id: String,
+    adopted: bool,
+}
+
+/// The edge's cache policy: created, or the one an earlier attempt left (see [`leftovers`]).
+/// A policy taken over keeps its settings until [`create`] has checked the edge.
+async fn cache_policy(
+    account: &Account,
+    spec: &EdgeSpec,
+    in_edge: &[String],
+) -> Result<OwnPolicy, AccountError> {
+    let cloudfront = &account.aws.cloudfront;
+    let config = spec.cache_policy_config()?;
+    let name = config.name.clone();
+    match cloudfront.create_cache_policy(config).await {
+        Ok(created) => {
+            return Ok(OwnPolicy {
+                id: created.value.id,
+                adopted: false,
+            })
+        }
+        Err(err) if !already_exists(&err) => return Err(err.into()),
+        Err(_) => {}
+    }
+    let found = cloudfront
+        .find_cache_policy_by_name(&name)
+        .await?
+        .ok_or_else(|| AccountError::Inconsistent {
+            object: format!("CloudFront cache policy {name}"),
+            detail: "CloudFront says it exists, but does not list it".into(),
+        })?;
+    let id = found.value.id.clone();
+    let comment = found
+        .value
+        .cache_policy_config
+        .as_ref()
+        .and_then(|c| c.comment.clone())
+        .unwrap_or_default();
+    let users = cloudfront.distributions_using_cache_policy(&id).await?;
+    let seen = leftovers::FoundPolicy {
+        kind: "cache policy",
+        name: &name,
+        id: &id,
+        comment: &comment,
+        users: &users,
+    };
+    leftovers::judge_policy(&spec.record.name, &seen, in_edge)?;
+    tracing::info!(edge = %spec.record.name, policy = %id, "taking over the cache policy of an interrupted create");
+    Ok(OwnPolicy { id, adopted: true })
+}
+
+/// The edge's origin request policy: created, or the one an earlier attempt left.
+async fn origin_request_policy(
+    account: &Account,
+    spec: &EdgeSpec,
+    in_edge: &[String],
+) -> Result<OwnPolicy, AccountError> {
+    let cloudfront = &account.aws.cloudfront;
+    let config = spec.origin_request_policy_config()?;
+    let name = config.name.clone();
+    match cloudfront.create_origin_request_policy(config).await {
+        Ok(created) => {
+            return Ok(OwnPolicy {
+                id: created.value.id,
+                adopted: false,
+            })
+        }
+        Err(err) if !already_exists(&err) => return Err(err.into()),
+        Err(_) => {}
+    }
+    let found = cloudfront
+        .find_origin_request_policy_by_name(&name)
+        .await?
+        .ok_or_else(|| AccountError::Inconsistent {
+            object: format!("CloudFront origin request policy {name}"),
+            detail: "CloudFront says it exists, but does not list it".into(),
+        })?;
+    let id = found.value.id.clone();
+    let comment = found
+        .value
+        .origin_request_policy_config
+        .as_ref()
+        .and_then(|c| c.comment.clone())
+        .unwrap_or_default();
+    let users = cloudfront
+        .distributions_using_origin_request_policy(&id)
+        .await?;
+    let seen = leftovers::FoundPolicy {
+        kind: "origin request policy",
+        name: &name,
+        id: &id,
+        comment: &comment,
+        users: &users,
+    };
+    leftovers::judge_policy(&spec.record.name, &seen, in_edge)?;
+    tracing::info!(edge = %spec.record.name, policy = %id, "taking over the origin request policy of an interrupted create");
+    Ok(OwnPolicy { id, adopted: true })
+}
+
+fn already_exists(err: &AwsError) -> bool {
+    err.kind() == ErrorKind::Conflict && err.code().is_some_and(|c| c.ends_with("AlreadyExists"))
+}
+
+/// Creates the pool's first distribution. Its caller reference is the same in every attempt
+/// of this create, so CloudFront answers a repeat with the distribution it already made; when
+/// the configuration changed in between it refuses (`DistributionAlreadyExists`), and the one
+/// made earlier is brought to the new configuration instead.
 async fn create_first_distribution(
     account: &Account,
     spec: &EdgeSpec,
@@ -112,12 +247,24 @@ async fn create_first_distribution(
 ) -> Result<String, AccountError> {
     let config = spec.distribution_config(0, cache_policy_id, origin_request_policy_id)?;
     let tags = spec.tags(&account.settings.default_tags, 0);
-    let created = account
+    let edge = &spec.record.name;
+    let created = match account
         .aws
         .cloudfront
         .create_distribution(config, &tags)
-        .await?;
-    let edge = &spec.record.name;
+        .await
+    {
+        Ok(created) => created,
+        Err(err) if err.has_code("DistributionAlreadyExists") => {
+            account.distributions.invalidate().await;
+            let found = account.distributions.find_edge(edge).await?.ok_or(err)?;
+            leftovers::judge_edge(&found, &spec.record.generation)?;
+            update_distributions(account, spec, &found).await?;
+            account.distributions.forget_record(edge).await;
+            return Ok(found.members[0].distribution.id.clone());
+        }
+        Err(err) => return Err(err.into()),
+    };
     let member = account
         .distributions
         .add_created(edge, 0, &created.value)
@@ -214,20 +361,33 @@ pub async fn update(
     })
 }
 
+/// Brings the cache policy to the spec's settings. A stale ETag (another writer, or the SDK
+/// retrying an update whose answer was lost) is read again and the update repeated.
 async fn update_cache_policy(
     account: &Account,
     spec: &EdgeSpec,
     policy_id: &str,
 ) -> Result<(), AccountError> {
     let cloudfront = &account.aws.cloudfront;
-    let current = cloudfront
-        .find_cache_policy_by_id(policy_id)
-        .await?
-        .ok_or_else(|| AccountError::Missing(format!("cache policy {policy_id} is gone")))?;
-    cloudfront
-        .update_cache_policy(policy_id, &current.etag, spec.cache_policy_config()?)
-        .await?;
-    Ok(())
+    let mut attempt = 1;
+    loop {
+        let current = cloudfront
+            .find_cache_policy_by_id(policy_id)
+            .await?
+            .ok_or_else(|| AccountError::Missing(format!("cache policy {policy_id} is gone")))?;
+        match cloudfront
+            .update_cache_policy(policy_id, &current.etag, spec.cache_policy_config()?)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(err)
+                if err.has_code("PreconditionFailed") && attempt < ETAG_CONFLICT_MAX_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
 }
 
 /// Applies the spec's settings and tags to every pool distribution; answers the ids of those
@@ -340,16 +500,4 @@ async fn delete_distributions(
         account.distributions.forget(id).await;
     }
     Ok(())
-}
-
-fn policy_conflict(err: AwsError, edge: &str) -> AccountError {
-    if err.kind() == ErrorKind::Conflict && err.code().is_some_and(|c| c.ends_with("AlreadyExists"))
-    {
-        AccountError::Foreign {
-            object: format!("CloudFront policy for edge {edge}"),
-            detail: format!("{err}."),
-        }
-    } else {
-        err.into()
-    }
 }

@@ -16,6 +16,7 @@ use aws_sdk_cloudfront::types::{
 };
 use aws_smithy_types::error::operation::BuildError;
 
+use super::leftovers::policy_comment;
 use super::model::EdgeSpec;
 use crate::account::AccountError;
 use crate::domain::edge::{cache_policy_name, origin_request_policy_name, pool_comment};
@@ -68,7 +69,7 @@ impl EdgeSpec {
             .map_err(build_err)?;
         CachePolicyConfig::builder()
             .name(cache_policy_name(&self.record.name))
-            .comment(format!("gateway edge {}", self.record.name))
+            .comment(policy_comment(&self.record.name))
             .min_ttl(self.min_ttl)
             .default_ttl(self.default_ttl)
             .max_ttl(self.max_ttl)
@@ -83,7 +84,7 @@ impl EdgeSpec {
         // cookies would be served to everyone.
         OriginRequestPolicyConfig::builder()
             .name(origin_request_policy_name(&self.record.name))
-            .comment(format!("gateway edge {}", self.record.name))
+            .comment(policy_comment(&self.record.name))
             .headers_config(
                 OriginRequestPolicyHeadersConfig::builder()
                     .header_behavior(OriginRequestPolicyHeaderBehavior::None)

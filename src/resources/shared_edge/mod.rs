@@ -9,6 +9,7 @@
 mod apply;
 mod expand;
 mod flatten;
+mod leftovers;
 mod model;
 mod schema;
 
@@ -70,14 +71,14 @@ impl Resource for SharedEdgeResource {
     ) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
         let action = action(planned, "creating");
-        let mut spec = EdgeSpec::from_value(planned, &new_generation());
+        let mut spec = EdgeSpec::from_value(planned, "");
         let result = async {
             if spec.origin_domain_name.is_empty() {
                 spec.origin_domain_name =
                     apply::listener_origin(&account, &spec.record.listener_arn).await?;
             }
             apply::check_targets(&account, &spec).await?;
-            apply::create(&account, &spec).await
+            apply::create(&account, &mut spec).await
         }
         .await;
         let ids = match result {
@@ -168,13 +169,4 @@ impl Resource for SharedEdgeResource {
         let spec = EdgeSpec::from_value(&value, "");
         Some(State::new(spec.to_value(&EdgeIds::default(), &value)))
     }
-}
-
-/// A new edge's generation: distinguishes its pool's caller references from those of an
-/// earlier edge of the same name.
-fn new_generation() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}", now.as_millis())
 }
