@@ -14,7 +14,8 @@ mod scene;
 use std::collections::BTreeSet;
 
 use scene::{
-    apply, apply_fails, destroy, flat, plan_has_changes, plan_is_empty, state, Scene, EDGE,
+    apply, apply_fails, destroy, expect_exit, flat, plan_has_changes, plan_is_empty, state, Scene,
+    EDGE,
 };
 use serde_json::json;
 
@@ -627,6 +628,182 @@ fn tenant_create_timeout(version: &'static str) {
     scene.assert_nothing_left(&[]);
 }
 
+/// A tenant has one owner. Declared twice in one configuration, the plan fails at `name`;
+/// declared in a second state while the first serves it, the second's plan and apply fail at
+/// `name` with "already managed ... import", the first keeps serving, and destroying the
+/// second changes nothing in AWS. Read-only plan-time checks: a missing listener, target
+/// group or hosted zone, a priority used on the listener or pinned twice, each refused by
+/// `terraform plan` with no AWS write.
+fn one_owner(version: &'static str) {
+    let scene = Scene::new(&format!("one-owner-{version}"));
+    let edge = scene.edge_hcl("");
+    let with = |tenants: &str| format!("{}{edge}{tenants}", scene.provider_hcl());
+
+    // One configuration, the same tenant twice: refused at plan time, nothing written.
+    let twice = scene.workspace(
+        version,
+        &with(&format!(
+            "{}{}",
+            tenant("a", "acme", ""),
+            tenant("b", "acme", "")
+        )),
+    );
+    scene.reset_calls();
+    let out = expect_exit(
+        &twice,
+        &["plan", "-input=false", "-no-color"],
+        1,
+        "plan: acme twice",
+    );
+    let text = flat(&out);
+    assert_eq!(text.matches("Error: ").count(), 1, "{text}");
+    assert!(
+        text.contains("more than once") && text.contains("name"),
+        "{text}"
+    );
+    assert!(
+        scene.calls().mutating().is_empty(),
+        "{}",
+        scene.calls().table()
+    );
+
+    // State A serves acme.
+    let first = scene.workspace(version, &with(&tenant("acme", "acme", "  priority = 10")));
+    apply(&first, "state A: edge and acme");
+    let served = scene.assert_served(&["acme"], 100);
+
+    // State B declares acme too: refused at plan and at apply, at `name`.
+    let second = scene.workspace(
+        version,
+        &format!(
+            "{}{}",
+            scene.provider_hcl(),
+            tenant("acme", "acme", "")
+                .replace("gateway_shared_edge.main.id", &format!("\"{EDGE}\""))
+        ),
+    );
+    scene.reset_calls();
+    let out = expect_exit(
+        &second,
+        &["plan", "-input=false", "-no-color"],
+        1,
+        "state B: plan acme",
+    );
+    let text = flat(&out);
+    assert!(
+        text.contains("already managed") && text.contains("terraform import"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in resource \"gateway_tenant\" \"acme\"") && text.contains("name"),
+        "{text}"
+    );
+    let out = apply_fails(&second, "state B: apply acme");
+    assert!(flat(&out).contains("already managed"), "{}", flat(&out));
+    assert!(
+        scene.calls().mutating().is_empty(),
+        "{}",
+        scene.calls().table()
+    );
+    destroy(&second, "state B: destroy (nothing of its own)");
+    assert!(
+        scene.calls().mutating().is_empty(),
+        "{}",
+        scene.calls().table()
+    );
+    assert_eq!(scene.assert_served(&["acme"], 100).tenants, served.tenants);
+    plan_is_empty(&first, "state A: plan");
+
+    // Pinned priorities: one used on the listener, one pinned twice in a plan.
+    first.write(
+        "main.tf",
+        &with(&format!(
+            "{}{}{}{}",
+            tenant("acme", "acme", "  priority = 10"),
+            tenant("zeta", "zeta", "  priority = 10"),
+            tenant("y1", "y1", "  priority = 20"),
+            tenant("y2", "y2", "  priority = 20"),
+        )),
+    );
+    scene.reset_calls();
+    let out = expect_exit(
+        &first,
+        &["plan", "-input=false", "-no-color"],
+        1,
+        "plan: priorities in use",
+    );
+    let text = flat(&out);
+    assert!(
+        text.contains("Priority 10 of listener") && text.contains("is used by rule"),
+        "{text}"
+    );
+    assert!(text.contains("Priority 20 is pinned by tenant"), "{text}");
+    assert!(
+        scene.calls().mutating().is_empty(),
+        "{}",
+        scene.calls().table()
+    );
+
+    // Targets that do not exist: each reported on its attribute, before anything is made.
+    let s = &scene.seed;
+    let last_segment_zeroed = |arn: &str| {
+        let (head, _) = arn.rsplit_once('/').unwrap();
+        format!("{head}/0000000000000000")
+    };
+    let missing = edge
+        .replace(
+            &s.alb_listener_arn,
+            &last_segment_zeroed(&s.alb_listener_arn),
+        )
+        .replace(
+            &s.target_group_arn,
+            &last_segment_zeroed(&s.target_group_arn),
+        )
+        .replace(&s.hosted_zone_id, "ZNOSUCHZONE00000000000")
+        .replace(
+            "name             = \"gateway-e2e\"",
+            "name             = \"gateway-other\"",
+        )
+        .replace("\"main\"", "\"other\"");
+    let broken = scene.workspace(version, &format!("{}{missing}", scene.provider_hcl()));
+    scene.reset_calls();
+    let out = expect_exit(
+        &broken,
+        &["plan", "-input=false", "-no-color"],
+        1,
+        "plan: missing targets",
+    );
+    let text = flat(&out);
+    for attribute in ["hosted_zone_id", "alb_listener_arn", "target_group_arn"] {
+        assert!(
+            text.contains(&format!("\"{attribute}\"")) || text.contains(&format!("{attribute} ")),
+            "{attribute}: {text}"
+        );
+    }
+    assert_eq!(text.matches("Error: ").count(), 3, "{text}");
+    assert!(
+        scene.calls().mutating().is_empty(),
+        "{}",
+        scene.calls().table()
+    );
+
+    // Destroy as typed, with tenants in the configuration that could not be created (one
+    // pinned to a priority in use, one that another state already serves).
+    first.write(
+        "main.tf",
+        &with(&format!(
+            "{}{}",
+            tenant("acme", "acme", "  priority = 10"),
+            tenant("zeta", "zeta", "  priority = 10"),
+        )),
+    );
+    destroy(
+        &first,
+        "state A: destroy, with an uncreatable tenant configured",
+    );
+    scene.assert_nothing_left(&[]);
+}
+
 /// A module of `#[test]`s running each scenario on Terraform `$version`.
 macro_rules! on_terraform {
     ($module:ident, $version:literal: $($scenario:ident),+ $(,)?) => {
@@ -645,7 +822,7 @@ macro_rules! scenarios {
     ($($module:ident = $version:literal),+) => {
         $(on_terraform!(
             $module, $version: lifecycle, drift, foreign_objects, failure_midway, many_tenants,
-            two_states, ipv6_toggle, tenant_create_timeout, edge_create_timeout,
+            two_states, ipv6_toggle, tenant_create_timeout, edge_create_timeout, one_owner,
         );)+
     };
 }

@@ -59,6 +59,26 @@ pub fn types_pointing_at(records: &[RecordInfo], distribution_domain: &str) -> V
     types
 }
 
+/// The tag of a tenant's rule holding the claim of the Terraform resource that manages the
+/// tenant: a token the resource keeps in its private state.
+pub const TAG_CLAIM: &str = "gateway:claim";
+
+/// Who holds a tenant, as a resource with claim `claim` sees it ([`TenantView::holder`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// Nothing of the tenant exists.
+    Nobody,
+    /// Its rule carries the resource's own claim.
+    Ours,
+    /// Parts of it exist but it does not serve (an alias, a rule or records missing), and no
+    /// claim of this resource is on it: what an interrupted create left, taken over by the
+    /// next create.
+    Leftover,
+    /// It serves, complete, under the claim of another resource or state (or none, when it
+    /// was made before claims existed).
+    Another { claim: Option<String> },
+}
+
 /// An object in the way of a tenant, which the provider did not create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Foreign {
@@ -187,6 +207,40 @@ impl<'a> TenantView<'a> {
         })
     }
 
+    /// Whether every part of the tenant is there and serves: its alias on a pool distribution,
+    /// its rule sending the host to the shared target group, and records of every expected
+    /// type aliased to that distribution.
+    pub fn is_complete(&self) -> bool {
+        let Some(observed) = self.observe(None) else {
+            return false;
+        };
+        observed.distribution.is_some()
+            && observed.rule.is_some()
+            && !observed.rule_drift
+            && observed.record_types == expected_record_types(&self.edge.record)
+    }
+
+    /// Who holds the tenant, for a resource whose claim is `claim` (`None` before it made
+    /// anything). A complete tenant under no claim of the resource belongs to someone else.
+    pub fn holder(&self, claim: Option<&str>) -> Holder {
+        let Some(observed) = self.observe(None) else {
+            return Holder::Nobody;
+        };
+        let on_rule = observed
+            .rule
+            .and_then(|r| r.tags.get(TAG_CLAIM))
+            .map(String::as_str);
+        if claim.is_some() && on_rule == claim {
+            return Holder::Ours;
+        }
+        if self.is_complete() {
+            return Holder::Another {
+                claim: on_rule.map(str::to_string),
+            };
+        }
+        Holder::Leftover
+    }
+
     /// What deleting the tenant removes: its records aliased into the pool, the rule its state
     /// names or that is tagged for it (when it is ours or still matches only the host), and
     /// its alias on every pool distribution holding it.
@@ -306,6 +360,132 @@ mod tests {
             host: HOST,
             rules,
             records,
+        }
+    }
+
+    #[test]
+    fn who_holds_a_tenant() {
+        let served = edge(&[HOST]);
+        let empty = edge(&[]);
+        let claimed = |claim: Option<&str>| {
+            let mut r = rule("arn:r/own", HOST, TG, Some("acme"));
+            if let Some(claim) = claim {
+                r.tags.insert(TAG_CLAIM.into(), claim.into());
+            }
+            r
+        };
+        let both = vec![
+            alias("A", "e0.cloudfront.net"),
+            alias("AAAA", "e0.cloudfront.net"),
+        ];
+        let only_a = vec![alias("A", "e0.cloudfront.net")];
+        let drifted = rule("arn:r/own", HOST, "arn:tg/other", Some("acme"));
+        type Case<'a> = (
+            &'a str,
+            &'a EdgeView,
+            Vec<RuleInfo>,
+            &'a [RecordInfo],
+            Option<&'a str>,
+            Holder,
+        );
+        let cases: Vec<Case> = vec![
+            ("nothing", &empty, vec![], &[], None, Holder::Nobody),
+            (
+                "nothing, asked by an owner",
+                &empty,
+                vec![],
+                &[],
+                Some("c1"),
+                Holder::Nobody,
+            ),
+            (
+                "complete, our claim",
+                &served,
+                vec![claimed(Some("c1"))],
+                &both,
+                Some("c1"),
+                Holder::Ours,
+            ),
+            (
+                "complete, another claim",
+                &served,
+                vec![claimed(Some("c2"))],
+                &both,
+                Some("c1"),
+                Holder::Another {
+                    claim: Some("c2".into()),
+                },
+            ),
+            (
+                "complete, asked by a new resource",
+                &served,
+                vec![claimed(Some("c2"))],
+                &both,
+                None,
+                Holder::Another {
+                    claim: Some("c2".into()),
+                },
+            ),
+            (
+                "complete, made before claims",
+                &served,
+                vec![claimed(None)],
+                &both,
+                None,
+                Holder::Another { claim: None },
+            ),
+            (
+                "no records yet",
+                &served,
+                vec![claimed(Some("c2"))],
+                &[],
+                None,
+                Holder::Leftover,
+            ),
+            (
+                "no AAAA yet",
+                &served,
+                vec![claimed(Some("c2"))],
+                &only_a,
+                None,
+                Holder::Leftover,
+            ),
+            (
+                "no rule yet",
+                &served,
+                vec![],
+                &both,
+                None,
+                Holder::Leftover,
+            ),
+            (
+                "no alias",
+                &empty,
+                vec![claimed(Some("c2"))],
+                &[],
+                None,
+                Holder::Leftover,
+            ),
+            (
+                "a drifted rule does not serve",
+                &served,
+                vec![drifted],
+                &both,
+                None,
+                Holder::Leftover,
+            ),
+            (
+                "incomplete, our claim",
+                &empty,
+                vec![claimed(Some("c1"))],
+                &[],
+                Some("c1"),
+                Holder::Ours,
+            ),
+        ];
+        for (what, edge, rules, records, claim, expected) in cases {
+            let view = view(edge, &rules, records);
+            assert_eq!(view.holder(claim), expected, "{what}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! offers.
 
 pub mod config;
+pub mod invocation;
 
 use std::sync::Arc;
 

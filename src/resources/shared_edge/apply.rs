@@ -6,11 +6,15 @@ use std::time::Duration;
 use super::flatten;
 use super::leftovers;
 use super::model::{EdgeIds, EdgeSpec};
+use super::schema;
 use crate::account::{Account, AccountError};
 use crate::aws::cloudfront::ETAG_CONFLICT_MAX_ATTEMPTS;
 use crate::aws::{AwsError, Deadline, ErrorKind};
 use crate::domain::edge::EdgeView;
 use crate::domain::tags;
+use crate::protocol::value::AttributePath;
+use crate::protocol::Diagnostics;
+use crate::resources::diagnostic::diagnostic;
 
 /// Pause between attempts to delete a distribution that AWS still reports as not disabled.
 const DELETE_RETRY_PAUSE: Duration = Duration::from_secs(5);
@@ -46,6 +50,61 @@ pub async fn check_targets(account: &Account, spec: &EdgeSpec) -> Result<(), Acc
         format!("target group {}", record.target_group_arn)
     })?;
     Ok(())
+}
+
+/// The plan-time form of [`check_targets`], read-only: each of the hosted zone, the listener
+/// and the target group that is new or changed in this plan must exist in the provider's
+/// account and region; a missing one is reported on its attribute. Values not known yet are
+/// checked at apply.
+pub async fn check_targets_planned(
+    account: &Account,
+    spec: &EdgeSpec,
+    previous: Option<&EdgeSpec>,
+    diags: &mut Diagnostics,
+) {
+    let record = &spec.record;
+    let changed = |now: &str, before: fn(&EdgeSpec) -> &str| {
+        !now.is_empty() && previous.is_none_or(|p| before(p) != now)
+    };
+    let aws = &account.aws;
+    let action = format!("planning gateway shared edge {}", record.name);
+    let mut report = |found: Result<bool, crate::aws::AwsError>, attribute: &str, what: String| {
+        let err = match found {
+            Ok(true) => return,
+            Ok(false) => AccountError::Missing(format!(
+                "{what} does not exist in the provider's account and region (a load balancer in another region needs a provider configured for that region)"
+            )),
+            Err(err) => err.into(),
+        };
+        diags.push(diagnostic(&err, &action).at(AttributePath::root().attribute(attribute)));
+    };
+    let zone = &record.hosted_zone_id;
+    if changed(zone, |p| &p.record.hosted_zone_id) {
+        let found = aws.route53.find_hosted_zone_by_id(zone).await;
+        report(
+            found.map(|z| z.is_some()),
+            schema::HOSTED_ZONE_ID.name,
+            format!("hosted zone {zone}"),
+        );
+    }
+    let listener = &record.listener_arn;
+    if changed(listener, |p| &p.record.listener_arn) {
+        let found = aws.elbv2.find_listener_by_arn(listener).await;
+        report(
+            found.map(|l| l.is_some()),
+            schema::ALB_LISTENER_ARN.name,
+            format!("listener {listener}"),
+        );
+    }
+    let group = &record.target_group_arn;
+    if changed(group, |p| &p.record.target_group_arn) {
+        let found = aws.elbv2.find_target_group_by_arn(group).await;
+        report(
+            found.map(|g| g.is_some()),
+            schema::TARGET_GROUP_ARN.name,
+            format!("target group {group}"),
+        );
+    }
 }
 
 /// Fails with [`AccountError::Missing`] when a finder found nothing.

@@ -41,7 +41,7 @@ impl Resource for SharedEdgeResource {
         schema::validate(config, diags);
     }
 
-    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, _diags: &mut Diagnostics) {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, diags: &mut Diagnostics) {
         if plan.planned.is_null() {
             return;
         }
@@ -56,6 +56,10 @@ impl Resource for SharedEdgeResource {
             .and_then(|d| d.downcast::<Account>().ok())
         {
             let spec = EdgeSpec::from_value(&plan.planned, "");
+            let previous = (!plan.prior.is_null()).then(|| EdgeSpec::from_value(plan.prior, ""));
+            if !crate::provider::invocation::destroying() {
+                apply::check_targets_planned(&account, &spec, previous.as_ref(), diags).await;
+            }
             if !spec.record.name.is_empty() && plan.prior.is_null() {
                 account.plans.plan_edge(spec.record);
             }

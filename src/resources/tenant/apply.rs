@@ -10,7 +10,9 @@ use crate::aws::Deadline;
 use crate::domain::edge::{EdgeView, TAG_EDGE, TAG_TENANT};
 use crate::domain::rules::RuleInfo;
 use crate::domain::tags::{self, Tags};
-use crate::domain::tenant::{expected_record_types, types_pointing_at, TenantView};
+use crate::domain::tenant::{
+    expected_record_types, types_pointing_at, Holder, TenantView, TAG_CLAIM,
+};
 use crate::protocol::resource::Context;
 
 /// What AWS holds around a tenant's host, from the account's shared reads: the snapshot the
@@ -51,6 +53,34 @@ impl<'a> Surroundings<'a> {
             rules: &self.rules,
             records: &self.records.infos,
         }
+    }
+
+    /// Fails with [`AccountError::Claimed`] when the tenant already serves under another
+    /// resource's claim: a second resource or state declaring the same tenant is refused, and
+    /// only the leftovers of an interrupted create are taken over.
+    pub fn refuse_held(&self, claim: Option<&str>) -> Result<(), AccountError> {
+        let Holder::Another { claim: held } = self.view().holder(claim) else {
+            return Ok(());
+        };
+        let rule = self
+            .view()
+            .rule(None)
+            .map(|r| r.arn.as_str())
+            .unwrap_or_default();
+        Err(AccountError::Claimed {
+            object: format!("tenant {} ({})", self.name, self.host),
+            detail: format!(
+                "It is already managed on edge {} (listener rule {rule}{}), by another resource of this configuration or by another Terraform state. \
+                 A tenant has one owner: remove this block, or move the tenant here by removing it from the other state (terraform state rm) and importing it: terraform import <address of this gateway_tenant> {}/{}",
+                self.edge.record.name,
+                match held {
+                    Some(claim) => format!(", claim {claim}"),
+                    None => String::new(),
+                },
+                self.edge.record.name,
+                self.name,
+            ),
+        })
     }
 
     /// Fails with [`AccountError::Foreign`] when something the provider did not create is in
@@ -101,10 +131,9 @@ async fn ensure_steps(
     let host = tenant_host(&edge, &tenant.name)?;
     tenant.host = Some(host.clone());
     if creating {
-        Surroundings::fetch(account, &edge, &tenant.name)
-            .await?
-            .refuse_foreign(account)
-            .await?;
+        let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
+        around.refuse_foreign(account).await?;
+        around.refuse_held(tenant.claim.as_deref())?;
     }
     let deadline = tenant.deadline(ctx, if creating { "create" } else { "update" });
     let deploy = edge.record.wait_for_deployment.then_some(&deadline);
@@ -210,16 +239,21 @@ async fn ensure_records(
 /// Tags of a tenant's rule: the provider's defaults, the tenant's own, and the bookkeeping
 /// that names the tenant.
 fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
-    let own = [
+    let mut own: Tags = [
         (TAG_EDGE.to_string(), tenant.edge_id.clone()),
         (TAG_TENANT.to_string(), tenant.name.clone()),
-    ];
-    tags::merge(&account.settings.default_tags, &tenant.tags, own.into())
+    ]
+    .into();
+    if let Some(claim) = &tenant.claim {
+        own.insert(TAG_CLAIM.to_string(), claim.clone());
+    }
+    tags::merge(&account.settings.default_tags, &tenant.tags, own)
 }
 
 /// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
 /// alias. Each step is idempotent. With `wait_for_deployment` (and the edge waiting for
-/// deployments) it waits for the alias removal to deploy.
+/// deployments) it waits for the alias removal to deploy. A tenant whose rule now carries
+/// another resource's claim is that resource's: nothing of it is removed.
 pub async fn remove(
     ctx: &Context,
     account: &Account,
@@ -230,6 +264,10 @@ pub async fn remove(
         return Ok(());
     };
     let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
+    if let Some(other) = claimed_by_another(&around.view(), tenant) {
+        tracing::warn!(tenant = %tenant.name, claim = %other, "the tenant is managed elsewhere now; nothing removed");
+        return Ok(());
+    }
     let leftovers = around.view().leftovers(tenant.listener_rule_arn.as_deref());
     let record = &edge.record;
     account
@@ -253,20 +291,39 @@ pub async fn remove(
     Ok(())
 }
 
-/// Reads what exists of a tenant, and whether its rule drifted. `None` when nothing of it is
-/// left.
-pub async fn observe(
-    account: &Account,
-    mut tenant: Tenant,
-) -> Result<Option<(Tenant, bool)>, AccountError> {
+/// The claim of another resource on the tenant's rule, when the rule carries one that is not
+/// the tenant's own (a tenant without a claim, made before claims existed, has no rival).
+pub fn claimed_by_another(view: &TenantView<'_>, tenant: &Tenant) -> Option<String> {
+    let own = tenant.claim.as_deref()?;
+    let rule = view.rule(tenant.listener_rule_arn.as_deref())?;
+    let on_rule = rule.tags.get(TAG_CLAIM)?;
+    (on_rule != own).then(|| on_rule.clone())
+}
+
+/// What a read found of a tenant.
+pub enum Seen {
+    /// Nothing of it is left.
+    Gone,
+    /// Another resource or state took it over: its claim.
+    TakenOver(String),
+    /// The tenant as it is, and whether its rule drifted.
+    Found(Box<Tenant>, bool),
+}
+
+/// Reads what exists of a tenant, and whether its rule drifted. A tenant read without a claim
+/// (imported, or made before claims existed) takes the one on its rule.
+pub async fn observe(account: &Account, mut tenant: Tenant) -> Result<Seen, AccountError> {
     let Some(edge) = account.distributions.find_edge(&tenant.edge_id).await? else {
-        return Ok(None);
+        return Ok(Seen::Gone);
     };
     let name = tenant.name.clone();
     let around = Surroundings::fetch(account, &edge, &name).await?;
     let view = around.view();
+    if let Some(other) = claimed_by_another(&view, &tenant) {
+        return Ok(Seen::TakenOver(other));
+    }
     let Some(observed) = view.observe(tenant.listener_rule_arn.as_deref()) else {
-        return Ok(None);
+        return Ok(Seen::Gone);
     };
     tenant.host = Some(around.host.clone());
     tenant.distribution_id = observed.distribution.map(|d| d.id.clone());
@@ -276,9 +333,12 @@ pub async fn observe(
             tenant.listener_rule_arn = Some(rule.arn.clone());
             tenant.priority = rule.priority;
             tenant.tags = tags::user_view(&rule.tags, &account.settings.default_tags);
+            if tenant.claim.is_none() {
+                tenant.claim = rule.tags.get(TAG_CLAIM).cloned();
+            }
         }
         None => tenant.listener_rule_arn = None,
     }
     tenant.dns_record_types = observed.record_types;
-    Ok(Some((tenant, observed.rule_drift)))
+    Ok(Seen::Found(Box::new(tenant), observed.rule_drift))
 }

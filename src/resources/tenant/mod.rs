@@ -22,7 +22,8 @@ use crate::protocol::resource::{
 };
 use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
-use model::Tenant;
+use apply::Seen;
+use model::{new_claim, Tenant};
 use plan::PRIVATE_RULE_DRIFT;
 pub use schema::{schema, TYPE_NAME};
 
@@ -95,9 +96,16 @@ impl Resource for TenantResource {
         diags: &mut Diagnostics,
     ) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
-        let tenant = Tenant::from_value(planned);
+        let tenant = Tenant {
+            claim: Some(new_claim()),
+            ..Tenant::from_value(planned)
+        };
+        let stored = |t: &Tenant| State {
+            value: t.to_value(),
+            private: t.private(Default::default()),
+        };
         let (err, partial) = match apply::ensure(ctx, &account, tenant.clone(), true).await {
-            Ok(created) => return Some(State::new(created.to_value())),
+            Ok(created) => return Some(stored(&created)),
             Err(failed) => failed,
         };
         diags.push(diagnostic(&err, &tenant.action("creating")));
@@ -117,17 +125,17 @@ impl Resource for TenantResource {
                         tenant.name
                     ),
                 ));
-                Some(State::new(partial.to_value()))
+                Some(stored(&partial))
             }
         }
     }
 
     async fn read(&self, ctx: &Context, current: State, diags: &mut Diagnostics) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
-        let tenant = Tenant::from_value(&current.value);
+        let tenant = Tenant::from_state(&current.value, &current.private);
         match apply::observe(&account, tenant.clone()).await {
-            Ok(Some((observed, rule_drift))) => {
-                let mut private = current.private;
+            Ok(Seen::Found(observed, rule_drift)) => {
+                let mut private = observed.private(current.private);
                 if rule_drift {
                     private.insert(PRIVATE_RULE_DRIFT.into(), serde_json::Value::Bool(true));
                 } else {
@@ -138,8 +146,18 @@ impl Resource for TenantResource {
                     private,
                 })
             }
-            Ok(None) => {
+            Ok(Seen::Gone) => {
                 tracing::info!(tenant = %tenant.name, "tenant no longer exists");
+                None
+            }
+            Ok(Seen::TakenOver(claim)) => {
+                diags.warning(
+                    format!("gateway tenant {} is managed elsewhere now", tenant.name),
+                    format!(
+                        "Its listener rule carries the claim {claim} of another gateway_tenant resource (in this configuration or another state), which took it over. \
+                         It is removed from this state, and nothing of it is changed or deleted from here."
+                    ),
+                );
                 None
             }
             Err(err) => {
@@ -158,13 +176,21 @@ impl Resource for TenantResource {
         diags: &mut Diagnostics,
     ) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
-        let mut tenant = Tenant::from_value(planned);
-        tenant.listener_rule_arn = Tenant::from_value(&prior.value).listener_rule_arn;
+        let before = Tenant::from_state(&prior.value, &prior.private);
+        let tenant = Tenant {
+            listener_rule_arn: before.listener_rule_arn,
+            claim: before.claim,
+            ..Tenant::from_value(planned)
+        };
+        let stored = |t: &Tenant| State {
+            value: t.to_value(),
+            private: t.private(prior.private.clone()),
+        };
         match apply::ensure(ctx, &account, tenant.clone(), false).await {
-            Ok(updated) => Some(State::new(updated.to_value())),
+            Ok(updated) => Some(stored(&updated)),
             Err((err, partial)) => {
                 diags.push(diagnostic(&err, &tenant.action("updating")));
-                Some(State::new(partial.to_value()))
+                Some(stored(&partial))
             }
         }
     }
@@ -173,7 +199,7 @@ impl Resource for TenantResource {
         let Some(account) = ctx.data::<Account>(diags) else {
             return;
         };
-        let tenant = Tenant::from_value(&prior.value);
+        let tenant = Tenant::from_state(&prior.value, &prior.private);
         if let Err(err) = apply::remove(ctx, &account, &tenant, true).await {
             diags.push(diagnostic(&err, &tenant.action("deleting")));
         }

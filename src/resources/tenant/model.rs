@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::super::model;
 use super::schema::*;
 use crate::domain::edge::tenant_id;
+use crate::protocol::resource::Private;
 use crate::protocol::value::Value;
 
 /// The tenant as configured and as stored.
@@ -22,6 +23,27 @@ pub struct Tenant {
     pub listener_rule_arn: Option<String>,
     pub dns_record_types: Vec<String>,
     pub timeouts: Value,
+    /// The claim on the tenant's rule that marks it as this resource's
+    /// ([`crate::domain::tenant::TAG_CLAIM`]); kept in private state, not in the value.
+    pub claim: Option<String>,
+}
+
+/// Where the tenant's claim is kept in private state.
+pub const PRIVATE_CLAIM: &str = "claim";
+
+/// A new claim: distinct for every create of every process (time, process and a counter).
+pub fn new_claim() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{:x}-{:x}-{:x}",
+        now.as_nanos(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl Tenant {
@@ -38,7 +60,28 @@ impl Tenant {
             listener_rule_arn: LISTENER_RULE_ARN.get(value),
             dns_record_types: model::string_list(value, DNS_RECORD_TYPES),
             timeouts: value.get("timeouts").cloned().unwrap_or(Value::Null),
+            claim: None,
         }
+    }
+
+    /// The tenant of `value` with the claim its private state keeps.
+    pub fn from_state(value: &Value, private: &Private) -> Self {
+        Self {
+            claim: private
+                .get(PRIVATE_CLAIM)
+                .and_then(|c| c.as_str())
+                .map(str::to_string),
+            ..Self::from_value(value)
+        }
+    }
+
+    /// `private` with the tenant's claim.
+    pub fn private(&self, mut private: Private) -> Private {
+        match &self.claim {
+            Some(claim) => private.insert(PRIVATE_CLAIM.into(), claim.clone().into()),
+            None => private.remove(PRIVATE_CLAIM),
+        };
+        private
     }
 
     pub fn to_value(&self) -> Value {
@@ -95,11 +138,23 @@ mod tests {
             listener_rule_arn: Some("arn:rule".into()),
             dns_record_types: vec!["A".into()],
             timeouts: Value::Null,
+            claim: None,
         };
         let value = tenant.to_value();
         assert_eq!(value.get("id"), Some(&Value::from("e1/acme")));
         assert_eq!(value.get("tags"), Some(&Value::Null));
         assert_eq!(Tenant::from_value(&value), tenant);
+    }
+
+    #[test]
+    fn the_claim_lives_in_private_state() {
+        let claimed = Tenant {
+            claim: Some(new_claim()),
+            ..Tenant::default()
+        };
+        let private = claimed.private(Private::new());
+        assert_eq!(Tenant::from_state(&claimed.to_value(), &private), claimed);
+        assert_ne!(new_claim(), new_claim());
     }
 
     #[test]

@@ -9,7 +9,8 @@ use super::super::model;
 use super::apply::Surroundings;
 use super::model::Tenant;
 use super::schema::{
-    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DNS_RECORD_TYPES, HOST, LISTENER_RULE_ARN, PRIORITY,
+    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DNS_RECORD_TYPES, HOST, LISTENER_RULE_ARN, NAME,
+    PRIORITY,
 };
 use crate::account::{Account, AccountError};
 use crate::domain::edge::{EdgeRecord, EdgeView};
@@ -54,31 +55,119 @@ pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut D
         }
     };
     model::set(&mut plan.planned, HOST.name, Value::String(host.clone()));
-    if plan.prior.is_null() {
-        if let Err(err) = check_create(&account, edge.as_ref(), &record, &tenant, &host).await {
-            diags.push(diagnostic(&err, &action));
-        }
+    let creating = plan.prior.is_null();
+    // A destroy plans the configuration first; what it will not create is not checked.
+    if creating && crate::provider::invocation::destroying() {
+        return;
+    }
+    let checked = if creating {
+        check_create(&account, edge.as_ref(), &record, &tenant, &host).await
     } else {
         plan_repairs(plan, &record);
+        Ok(())
+    };
+    let prior = Tenant::from_value(plan.prior);
+    let pinned = tenant
+        .priority
+        .filter(|_| !model::is_null(plan.config, PRIORITY.name));
+    let checked = match pinned {
+        Some(priority) if checked.is_ok() && (creating || prior.priority != Some(priority)) => {
+            let own_rule = prior.listener_rule_arn.as_deref();
+            check_priority(&account, &record, &host, priority, own_rule).await
+        }
+        _ => checked,
+    };
+    if let Err((err, attribute)) = checked {
+        let found = diagnostic(&err, &action);
+        diags.push(match attribute {
+            Some(name) => found.at(root.attribute(name)),
+            None => found,
+        });
     }
 }
 
-/// A new tenant: nothing foreign in the way, and room on the edge for every tenant planned on
-/// it in this process.
+/// A failed plan-time check, and the attribute it is about.
+type Check = Result<(), (AccountError, Option<&'static str>)>;
+
+fn at(
+    attribute: &'static str,
+) -> impl FnOnce(AccountError) -> (AccountError, Option<&'static str>) {
+    move |err| (err, Some(attribute))
+}
+
+/// A pinned priority must be free on the listener (or already the tenant's own rule's) and
+/// pinned by no other tenant of this plan.
+async fn check_priority(
+    account: &Account,
+    record: &EdgeRecord,
+    host: &str,
+    priority: i64,
+    own_rule: Option<&str>,
+) -> Check {
+    let listener = &record.listener_arn;
+    if let Some(other) = account.plans.pin_priority(listener, priority, host) {
+        return Err(at(PRIORITY.name)(AccountError::Refused(format!(
+            "Priority {priority} is pinned by tenant {other} in this plan too; priorities of one listener are unique."
+        ))));
+    }
+    let rules = match account.rules.of_listener(listener).await {
+        Ok(rules) => rules,
+        Err(AccountError::Aws(err)) if err.is_not_found() => return Ok(()),
+        Err(err) => return Err((err, None)),
+    };
+    let taken = rules.iter().find(|r| {
+        r.priority == Some(priority)
+            && Some(r.arn.as_str()) != own_rule
+            && !r.hosts.iter().any(|h| h == host)
+    });
+    match taken {
+        Some(rule) => Err(at(PRIORITY.name)(AccountError::Refused(format!(
+            "Priority {priority} of listener {listener} is used by rule {} (hosts {}); pin another or leave priority out to get a free one.",
+            rule.arn,
+            rule.hosts.join(", ")
+        )))),
+        None => Ok(()),
+    }
+}
+
+/// A new tenant: planned once, nothing foreign in the way, not already served under another
+/// resource's claim, and room on the edge for every tenant planned on it in this process.
 async fn check_create(
     account: &Account,
     edge: Option<&EdgeView>,
     record: &EdgeRecord,
     tenant: &Tenant,
     host: &str,
-) -> Result<(), AccountError> {
-    if let Some(edge) = edge {
-        Surroundings::fetch(account, edge, &tenant.name)
-            .await?
-            .refuse_foreign(account)
-            .await?;
+) -> Check {
+    let (planned, twice) = account.plans.plan_new_host(&record.name, host);
+    if twice {
+        return Err(at(NAME.name)(AccountError::Refused(format!(
+            "Tenant {} ({host}) is declared more than once in this configuration; a tenant has one owner: keep one block.",
+            tenant.name
+        ))));
     }
-    let planned = account.plans.plan_new_host(&record.name, host);
+    if let Some(edge) = edge {
+        let around = Surroundings::fetch(account, edge, &tenant.name)
+            .await
+            .map_err(at(NAME.name))?;
+        around
+            .refuse_foreign(account)
+            .await
+            .map_err(at(NAME.name))?;
+        around.refuse_held(None).map_err(at(NAME.name))?;
+    }
+    capacity(account, edge, record, &planned)
+        .await
+        .map_err(|err| (err, None))
+}
+
+/// Room on the edge for every host planned on it in this process.
+async fn capacity(
+    account: &Account,
+    edge: Option<&EdgeView>,
+    record: &EdgeRecord,
+    planned: &std::collections::BTreeSet<String>,
+) -> Result<(), AccountError> {
     let existing = edge.map(EdgeView::hosts).unwrap_or_default();
     let new_hosts = planned.iter().filter(|h| !existing.contains(*h)).count();
     let listener = &record.listener_arn;
