@@ -11,6 +11,38 @@ const LISTENER: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:list
 const TARGET_GROUP: &str =
     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/app/73e2d6bc24d8a067";
 
+/// What the edge of a plan against the emulator at `url` points at: the seed scenario's zone,
+/// listener, target group and certificate (made by `testbed/seed.py`, once per emulator), since
+/// a plan checks that they exist.
+fn seeded(url: &str) -> Vec<(&'static str, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let tfvars = dir.path().join("seed.tfvars.json");
+    let seeding = std::process::Command::new(common::emulator::python())
+        .arg(common::terraform::repo_root().join("testbed/seed.py"))
+        .args(["--endpoint", url, "--out"])
+        .arg(&tfvars)
+        .output();
+    common::succeeded(seeding, "testbed/seed.py");
+    let vars: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tfvars).unwrap()).unwrap();
+    [
+        ("hosted_zone_id", "hosted_zone_id"),
+        ("alb_listener_arn", "alb_listener_arn"),
+        ("target_group_arn", "target_group_arn"),
+        ("certificate_arn", "certificate_arn"),
+    ]
+    .into_iter()
+    .map(|(attribute, var)| (attribute, format!("{}", vars[var])))
+    .collect()
+}
+
+/// [`edge`] on the seeded objects of the emulator at `url`.
+fn seeded_edge(url: &str) -> String {
+    let overrides = seeded(url);
+    let pairs: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    edge(&pairs)
+}
+
 /// An edge block with `overrides` replacing or adding lines (`key = value`).
 fn edge(overrides: &[(&str, &str)]) -> String {
     let mut attrs: Vec<(String, String)> = vec![
@@ -286,7 +318,7 @@ async fn the_function_computes_hosts_in_a_plan() {
     let config = format!(
         "{}{}{}",
         emulated_provider_block(&emulator.url),
-        edge(&[]),
+        seeded_edge(&emulator.url),
         r#"
 resource "gateway_tenant" "acme" {
   edge_id = gateway_shared_edge.main.id
@@ -340,7 +372,11 @@ resource "gateway_tenant" "partner" {
   name     = each.key
 }
 "#;
-    format!("{}{}{partners}", emulated_provider_block(url), edge(&[]))
+    format!(
+        "{}{}{partners}",
+        emulated_provider_block(url),
+        seeded_edge(url)
+    )
 }
 
 #[tokio::test]
