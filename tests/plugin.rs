@@ -245,16 +245,6 @@ fn debug_mode_prints_the_reattach_value() {
     assert_eq!(entry["Pid"], child.id());
 }
 
-/// Whether process `pid` still runs (a zombie counts as gone: it has exited).
-fn running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| rest.starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
 /// Terraform killed outright never calls `Shutdown`: the plugin notices its launcher is gone
 /// and exits by itself, instead of idling on as an orphan.
 #[test]
@@ -289,22 +279,22 @@ fn the_plugin_exits_when_its_launcher_is_killed() {
         .trim()
         .parse()
         .unwrap();
-    assert!(running(pid));
+    assert!(common::process_running(pid));
     // Alive and idle while its launcher is there.
     std::thread::sleep(Duration::from_secs(1));
     assert!(
-        running(pid),
+        common::process_running(pid),
         "the plugin exited while Terraform was still there"
     );
 
     launcher.kill().unwrap();
     launcher.wait().unwrap();
     let start = Instant::now();
-    while running(pid) && start.elapsed() < Duration::from_secs(5) {
+    while common::process_running(pid) && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
-        !running(pid),
+        !common::process_running(pid),
         "the plugin still runs 5 s after its launcher was killed"
     );
 }

@@ -3,11 +3,19 @@
 //! made, the SDK retries a request that already took effect), and each time the apply (or the
 //! next one) converges, the following plan is empty and the destroy leaves nothing.
 //!
+//! Then the provider, and separately Terraform itself, is killed at points spread over an
+//! edge-and-tenants apply (inside the edge's creation, between its policies, during pool growth,
+//! among the tenants); a plain re-apply converges, the next plan is empty, every tenant is served
+//! once, and the destroy leaves nothing. A killed Terraform leaves no provider process behind.
+//!
 //! `cargo test --test recovery` (add `-- --nocapture` for step timings).
 
 mod common;
 mod scene;
 
+use std::time::{Duration, Instant};
+
+use common::{process_running, provider_processes_of};
 use scene::{apply, destroy, flat, plan_is_empty, Scene};
 use serde_json::json;
 
@@ -113,5 +121,164 @@ fn every_write_survives_a_lost_answer() {
     eprintln!(
         "{absorbed} of {} lost answers absorbed within the same run",
         WRITES.len()
+    );
+}
+
+/// Who is killed at a kill point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Victim {
+    /// Every provider process of the running Terraform (Terraform then fails the apply).
+    Provider,
+    /// Terraform itself (its providers must then exit by themselves).
+    Terraform,
+}
+
+/// How long a provider may outlive a killed Terraform.
+const ORPHAN_GRACE: Duration = Duration::from_secs(5);
+
+/// Calls take this long in the emulator during the kill test, so that a kill lands after one
+/// write is answered and before the next one is served.
+fn slow_aws() -> serde_json::Value {
+    json!({"timing": {
+        "scale": 1,
+        "latency_ms": {"*": 120},
+        "rate_limits": {},
+        "cloudfront_deploy_s": 1,
+        "route53_insync_s": 1
+    }})
+}
+
+/// Starts an apply and kills `victim` once AWS has answered `after` writes; answers the
+/// provider processes still running `ORPHAN_GRACE` after a killed Terraform, and whether the
+/// kill happened before the apply finished by itself.
+fn kill_during_apply(
+    scene: &Scene,
+    ws: &common::terraform::Workspace,
+    after: usize,
+    victim: Victim,
+) -> (Vec<u32>, bool) {
+    scene.reset_calls();
+    let mut terraform = ws.spawn(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=10",
+    ]);
+    let pid = terraform.id();
+    let started = Instant::now();
+    loop {
+        if terraform.try_wait().unwrap().is_some() {
+            return (Vec::new(), false);
+        }
+        if scene.served_writes().len() >= after {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the apply made fewer than {after} writes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let providers = provider_processes_of(pid);
+    match victim {
+        Victim::Provider => {
+            for p in &providers {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &p.to_string()])
+                    .status();
+            }
+            let _ = terraform.wait();
+            (Vec::new(), true)
+        }
+        Victim::Terraform => {
+            terraform.kill().unwrap();
+            terraform.wait().unwrap();
+            let killed = Instant::now();
+            while providers.iter().any(|p| process_running(*p)) && killed.elapsed() < ORPHAN_GRACE {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let orphans: Vec<u32> = providers
+                .into_iter()
+                .filter(|p| process_running(*p))
+                .collect();
+            for p in &orphans {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &p.to_string()])
+                    .status();
+            }
+            (orphans, true)
+        }
+    }
+}
+
+#[test]
+fn applies_killed_anywhere_converge_on_the_next_apply() {
+    let scene = Scene::new("killed");
+    scene.configure(slow_aws());
+    let tenants: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
+    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
+    let config = format!(
+        "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n",
+        scene.provider_hcl(),
+        scene.edge_hcl("  max_aliases_per_distribution = 2"),
+        list.join(", ")
+    );
+    let names: Vec<&str> = tenants.iter().map(String::as_str).collect();
+
+    // A clean run: the writes an apply makes, in order.
+    let ws = scene.workspace(VERSION, &config);
+    scene.reset_calls();
+    apply(&ws, "clean apply");
+    let writes = scene.served_writes();
+    scene.assert_served(&names, 2);
+    destroy(&ws, "clean destroy");
+    scene.assert_nothing_left(&[]);
+
+    // Kill points: each of the edge's creation steps, each growth of the pool, and points
+    // spread over the tenants' writes.
+    let mut points: Vec<usize> = vec![1, 2, 3];
+    points.extend(
+        writes
+            .iter()
+            .enumerate()
+            .skip(3)
+            .filter(|(_, op)| op.as_str() == "cloudfront:CreateDistributionWithTags")
+            .map(|(i, _)| i + 1),
+    );
+    let n = writes.len();
+    points.extend([n / 3, n / 2, (2 * n) / 3, n - 1]);
+    points.sort_unstable();
+    points.dedup();
+    points.retain(|k| (1..n).contains(k));
+
+    let mut passed = 0;
+    let mut orphans_seen = 0;
+    for victim in [Victim::Provider, Victim::Terraform] {
+        for &k in &points {
+            let what = format!(
+                "{victim:?} killed after write {k} of {n} ({})",
+                writes[k - 1]
+            );
+            let ws = scene.workspace(VERSION, &config);
+            let (orphans, killed) = kill_during_apply(&scene, &ws, k, victim);
+            orphans_seen += orphans.len();
+            assert!(
+                orphans.is_empty(),
+                "{what}: provider processes {orphans:?} outlived Terraform by {ORPHAN_GRACE:?}"
+            );
+            assert!(killed, "{what}: the apply ended before the kill point");
+            apply(&ws, &format!("{what}: re-apply"));
+            plan_is_empty(&ws, &format!("{what}: plan"));
+            scene.assert_served(&names, 2);
+            destroy(&ws, &format!("{what}: destroy"));
+            scene.assert_nothing_left(&[]);
+            passed += 1;
+            eprintln!("kill point {passed}: {what}: converged");
+        }
+    }
+    eprintln!(
+        "{passed} kill points ({} per victim, of {n} writes) converged; {orphans_seen} orphaned provider processes",
+        points.len()
     );
 }

@@ -87,6 +87,26 @@ impl Workspace {
 
     /// Runs `terraform <args>` in the workspace.
     pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().expect("running scripts/tf");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Starts `terraform <args>` in the workspace without waiting for it; its output is
+    /// discarded. The child is Terraform itself (`scripts/tf` execs it).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting scripts/tf")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let provider_dir = super::provider_binary().parent().unwrap().to_path_buf();
         let mut cmd = Command::new(repo_root().join("scripts/tf"));
         cmd.arg(self.version)
@@ -99,12 +119,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("running scripts/tf");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 }
 

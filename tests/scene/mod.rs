@@ -93,12 +93,7 @@ impl Calls {
     pub fn mutating(&self) -> BTreeMap<String, u64> {
         self.by_operation
             .iter()
-            .filter(|(op, _)| {
-                let name = op.split_once(':').map(|(_, n)| n).unwrap_or(op);
-                !["Get", "List", "Describe"]
-                    .iter()
-                    .any(|p| name.starts_with(p))
-            })
+            .filter(|(op, _)| is_mutating(op))
             .map(|(k, v)| (k.clone(), *v))
             .collect()
     }
@@ -115,6 +110,14 @@ impl Calls {
         out.push_str(&format!("  {:<width$}  {:>6}\n", "total", self.total));
         out
     }
+}
+
+/// Whether `service:Operation` changes something (anything but Get*, List*, Describe*).
+pub fn is_mutating(op: &str) -> bool {
+    let name = op.split_once(':').map(|(_, n)| n).unwrap_or(op);
+    !["Get", "List", "Describe"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// What `testbed/seed.py` made, from the `terraform.tfvars.json` it wrote.
@@ -272,6 +275,23 @@ impl Scene {
                 .collect(),
             total: answer["total"].as_u64().unwrap_or_default(),
         }
+    }
+
+    /// The writes AWS has answered since the last reset of the calls, in order (a call held
+    /// by the time model's latency is listed once it is served).
+    pub fn served_writes(&self) -> Vec<String> {
+        let answer = self.emulator.control("GET", "calls?log=1", None);
+        answer["log"]
+            .as_array()
+            .map(|log| {
+                log.iter()
+                    .filter(|e| e["status"].as_u64().is_some_and(|s| s < 300))
+                    .filter_map(|e| e["op"].as_str())
+                    .filter(|op| is_mutating(op))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn reset_calls(&self) {
