@@ -16,7 +16,8 @@
     * more than 1,000 changes / records (UPSERT counts twice) or 32,000 characters
 - A record needs exactly one of AliasTarget or TTL+ResourceRecords: 400 InvalidInput.
 - Names are stored lowercase with a trailing dot, ``*`` as ``\\052`` (as AWS answers).
-- Every change gets its own id; GetChange answers PENDING for N reads, then INSYNC;
+- Every change gets its own id; GetChange answers PENDING for N reads (with the time
+  model on: for a time), then INSYNC;
   an unknown id: 404 NoSuchChange.
 """
 
