@@ -36,6 +36,8 @@ const VERSION: &str = "1.15.5";
 const DEFAULT_TENANTS: usize = 300;
 const DEFAULT_SCALE: f64 = 15.0;
 const PARALLELISM: &str = "-parallelism=10";
+/// Rules per load balancer before a quota increase.
+const DEFAULT_RULE_QUOTA: usize = 100;
 
 /// Calls and refusals of one command, per `service:Operation`.
 struct Counts {
@@ -124,8 +126,11 @@ fn main() {
     let tenants = tenants();
     let scale = scale();
     let scene = Scene::new("bench-aws-timing");
+    // One listener rule per tenant: beyond the ALB's default quota of 100 rules, the
+    // platform team has had it raised (it is adjustable) and tells the edge.
+    let rules = tenants.max(DEFAULT_RULE_QUOTA);
     // The seed is made at full speed; AWS's time starts with the edge.
-    scene.configure(json!({"timing": {"scale": scale}}));
+    scene.configure(json!({"elbv2_rules_per_alb_quota": rules, "timing": {"scale": scale}}));
     let model: Json = scene.emulator.control("GET", "config", None)["timing"].clone();
     let deploy_s = model["cloudfront_deploy_s"].as_f64().unwrap_or(180.0);
     let insync_s = model["route53_insync_s"].as_f64().unwrap_or(60.0);
@@ -135,7 +140,7 @@ fn main() {
     let config = format!(
         "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n",
         scene.provider_hcl(),
-        scene.edge_hcl(""),
+        scene.edge_hcl(&format!("  max_listener_rules = {rules}")),
         list.join(", ")
     );
     let mut ws = scene.workspace(VERSION, &config);
