@@ -4,8 +4,9 @@
 - ``/moto-api/reset``: moto's reset, plus the honest layer's state.
 - every other request is an AWS call: it is named "service:Operation" (ELBv2 by its
   ``Action``, CloudFront/Route53 by method + path shape from the botocore model),
-  counted, possibly answered by an injected fault, else served by moto, one at a
-  time under ``state.LOCK``.
+  counted, possibly answered by an injected fault or (with the time model on) by a
+  rate limit, else served by moto, one at a time under ``state.LOCK``; the time
+  model's latency is slept outside the lock, so calls overlap as they do on AWS.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
 from .errors import error_response
-from .faults import normalize_fault, pick_fault
+from .faults import normalize_fault, pick_fault, throttle_answer
 from .state import LOCK, STATE
 
 SIGNING_TO_SERVICE = {"elasticloadbalancing": "elbv2"}
@@ -27,7 +29,7 @@ CONTROL_DOC = {
     "GET /honest-api/config": "current configuration (quotas, delays, faults)",
     "POST /honest-api/config": "merge a JSON object of settings into the configuration",
     "POST /honest-api/reset": "reset moto's state, the honest layer's state, counters and config (to startup values)",
-    "GET /honest-api/calls": "counts of AWS calls per 'service:Operation' since the last reset (?log=1 adds the ordered log)",
+    "GET /honest-api/calls": "counts of AWS calls per 'service:Operation' since the last reset, of those faulted and of those throttled (?log=1 adds the ordered log)",
     "POST /honest-api/calls/reset": "zero the call counters only",
     "GET /honest-api/faults": "the fault rules still armed",
     "POST /honest-api/faults": "append one fault rule (object) or several (list)",
@@ -219,25 +221,53 @@ class HonestApp:
         with LOCK:
             service, op_key = name_operation(environ)
             STATE.calls[op_key] += 1
-            fault = pick_fault(service, op_key)
-            if fault is not None:
-                code, status_code, message, lost_response = fault
-                if lost_response:
-                    # The change is made; only its answer is replaced.
-                    self._call_moto(environ)
-                STATE.faults_injected[op_key] += 1
-                entry = {"op": op_key, "status": status_code, "fault": code}
-                if lost_response:
-                    entry["lost_response"] = True
-                STATE.call_log.append(entry)
-                status_i, headers_d, body = error_response(service, code, message, status_code)
-                status = f"{status_i} {'Service Unavailable' if status_i == 503 else 'Error'}"
-                headers = list(headers_d.items())
-            else:
-                status, headers, body = self._call_moto(environ)
-                STATE.call_log.append({"op": op_key, "status": int(status.split()[0])})
+            clock = STATE.clock
+            delay = clock.latency(service, op_key) if clock is not None else 0.0
+            answer = self._refusal(environ, service, op_key, clock)
+            if answer is None and delay <= 0:
+                answer = self._serve(environ, op_key)
+        if delay > 0:
+            # Outside the lock: calls to AWS take their time in parallel.
+            time.sleep(delay)
+            if answer is None:
+                with LOCK:
+                    answer = self._serve(environ, op_key)
+        status, headers, body = answer
         start_response(status, headers)
         return [body]
+
+    def _serve(self, environ: dict[str, Any], op_key: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        """moto's answer to the call, logged. Caller holds the lock."""
+        answer = self._call_moto(environ)
+        STATE.call_log.append({"op": op_key, "status": int(answer[0].split()[0])})
+        return answer
+
+    def _refusal(
+        self, environ: dict[str, Any], service: str, op_key: str, clock: Any
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The answer of a call that an injected fault or a rate limit refuses, or None.
+        Caller holds the lock."""
+        fault = pick_fault(service, op_key)
+        entry: dict[str, Any]
+        if fault is not None:
+            code, status_code, message, lost_response = fault
+            if lost_response:
+                # The change is made; only its answer is replaced.
+                self._call_moto(environ)
+            STATE.faults_injected[op_key] += 1
+            entry = {"op": op_key, "status": status_code, "fault": code}
+            if lost_response:
+                entry["lost_response"] = True
+        elif clock is not None and not clock.admit(service, op_key):
+            code, status_code, message, _ = throttle_answer(service)
+            STATE.throttled[op_key] += 1
+            entry = {"op": op_key, "status": status_code, "throttled": True}
+        else:
+            return None
+        STATE.call_log.append(entry)
+        status_i, headers_d, body = error_response(service, code, message, status_code)
+        status = f"{status_i} {'Service Unavailable' if status_i == 503 else 'Error'}"
+        return status, list(headers_d.items()), body
 
     # -- control API --------------------------------------------------------
     def control(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
@@ -277,6 +307,7 @@ class HonestApp:
                         "calls": dict(STATE.calls),
                         "total": sum(STATE.calls.values()),
                         "faults_injected": dict(STATE.faults_injected),
+                        "throttled": dict(STATE.throttled),
                     }
                     if query.get("log", ["0"])[0] not in ("0", "", "false"):
                         out["log"] = list(STATE.call_log)

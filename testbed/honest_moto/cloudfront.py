@@ -7,7 +7,8 @@
 - Aliases need a certificate (ACM in us-east-1 or IAM): 400 InvalidViewerCertificate;
   when the ACM certificate is known to moto's ACM, it must cover every alias.
 - Delete of an enabled (or not yet deployed) distribution: 409 DistributionNotDisabled.
-- Status InProgress after create/update for N GetDistribution reads, then Deployed.
+- Status InProgress after create/update for N GetDistribution reads, then Deployed;
+  with the time model on, InProgress until a deploy time after the latest change.
 - CallerReference: same config -> the existing distribution (idempotent), different
   config -> 409 DistributionAlreadyExists; changing it on update -> 400 IllegalUpdate.
 - Quantity must equal len(Items): 400 InconsistentQuantities.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
+import time
 from typing import Any
 
 from moto.cloudfront import models as cfm
@@ -36,7 +38,7 @@ from moto.cloudfront.exceptions import DistributionAlreadyExists, NoSuchDistribu
 from moto.core.responses import ActionResult, EmptyResult
 
 from .errors import cf_error
-from .state import cfg
+from .state import STATE, cfg
 
 API = "2020-05-31"
 DOC_CNAMES = (
@@ -406,11 +408,19 @@ def _fix_readback(config: Any, raw: dict[str, Any]) -> None:
 def _after_change(dist: Any, raw: dict[str, Any]) -> None:
     dist.etag = _new_etag()
     dist._honest_reads_left = cfg("cloudfront_deploy_reads")
+    dist._honest_changed_at = STATE.clock.now() if STATE.clock is not None else time.monotonic()
     dist.last_modified_time = _now().isoformat().replace("+00:00", "Z")
     _fix_readback(dist.distribution_config, raw)
 
 
 def _status(self: Any) -> str:
+    clock = STATE.clock
+    if clock is not None:
+        # A distribution's status is that of its latest change: each one restarts the deploy.
+        changed_at = self.__dict__.get("_honest_changed_at")
+        if changed_at is not None and clock.now() - changed_at < clock.deploy_seconds():
+            return "InProgress"
+        return "Deployed"
     return "InProgress" if self.__dict__.get("_honest_reads_left", 0) > 0 else "Deployed"
 
 
@@ -532,14 +542,14 @@ def untag_resource(self: Any, arn: str, tag_keys: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Response patches: GetDistribution consumes one deploy read
+# Response patches: GetDistribution consumes one deploy read (time model off)
 # ---------------------------------------------------------------------------
 def resp_get_distribution(self: Any) -> ActionResult:
     distribution_id = self._get_param("Id")
     dist, etag = self.backend.get_distribution(distribution_id)
     status = _status(dist)
     left = dist.__dict__.get("_honest_reads_left", 0)
-    if left > 0:
+    if left > 0 and STATE.clock is None:
         dist._honest_reads_left = left - 1
     return ActionResult({"Distribution": _StatusView(dist, status), "ETag": etag})
 

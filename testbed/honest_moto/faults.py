@@ -106,6 +106,12 @@ def _matches(pattern: str, service: str, op_key: str) -> bool:
     return pattern == op_key
 
 
+def throttle_answer(service: str) -> tuple[str, int, str, bool]:
+    """The service's answer to a call over its rate: (code, status, message, lost_response)."""
+    code, status, message = KINDS["throttle"].get(service) or KINDS["throttle"]["*"]
+    return code, status, message, False
+
+
 def pick_fault(service: str, op_key: str) -> tuple[str, int, str, bool] | None:
     """Decide whether this call fails; consumes counts. Caller holds the lock.
 

@@ -16,7 +16,8 @@
     * more than 1,000 changes / records (UPSERT counts twice) or 32,000 characters
 - A record needs exactly one of AliasTarget or TTL+ResourceRecords: 400 InvalidInput.
 - Names are stored lowercase with a trailing dot, ``*`` as ``\\052`` (as AWS answers).
-- Every change gets its own id; GetChange answers PENDING for N reads, then INSYNC;
+- Every change gets its own id; GetChange answers PENDING for N reads (with the time
+  model on: for a time), then INSYNC;
   an unknown id: 404 NoSuchChange.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import copy
 import datetime
 import string
+import time
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -34,7 +36,7 @@ from moto.route53 import responses as r53r
 from moto.route53.exceptions import InvalidActionValue
 
 from .errors import r53_error
-from .state import cfg
+from .state import STATE, cfg
 
 CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"
 ROUTING_FIELDS = ("SetIdentifier", "Weight", "Region", "Failover", "GeoLocation", "HealthCheckId", "MultiValueAnswer")
@@ -247,7 +249,7 @@ def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[s
 
 
 # ---------------------------------------------------------------------------
-# Changes: ids, PENDING for N reads
+# Changes: ids, PENDING for N reads (or, with the time model on, for a time)
 # ---------------------------------------------------------------------------
 def _changes(backend: Any) -> dict[str, dict[str, Any]]:
     store = backend.__dict__.get("_honest_changes")
@@ -257,14 +259,27 @@ def _changes(backend: Any) -> dict[str, dict[str, Any]]:
     return store
 
 
+def _change_status(record: dict[str, Any]) -> str:
+    clock = STATE.clock
+    if clock is not None:
+        return "PENDING" if clock.now() - record["submitted_at"] < clock.insync_seconds() else "INSYNC"
+    return "PENDING" if record["reads_left"] > 0 else "INSYNC"
+
+
 def new_change(backend: Any, comment: str | None = None) -> dict[str, Any]:
     change_id = "C" + "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(13))
     reads = cfg("route53_pending_reads")
-    _changes(backend)[change_id] = {"reads_left": reads, "submitted": _now(), "comment": comment}
+    record = {
+        "reads_left": reads,
+        "submitted": _now(),
+        "submitted_at": STATE.clock.now() if STATE.clock is not None else time.monotonic(),
+        "comment": comment,
+    }
+    _changes(backend)[change_id] = record
     info: dict[str, Any] = {
         "Id": f"/change/{change_id}",
-        "Status": "PENDING" if reads > 0 else "INSYNC",
-        "SubmittedAt": _changes(backend)[change_id]["submitted"],
+        "Status": _change_status(record),
+        "SubmittedAt": record["submitted"],
     }
     if comment:
         info["Comment"] = comment
@@ -285,8 +300,8 @@ def resp_get_change(self: Any) -> ActionResult:
     record = _changes(self.backend).get(change_id)
     if record is None:
         raise r53_error("NoSuchChange", f"A change with the specified change ID does not exist: {raw}")
-    status = "PENDING" if record["reads_left"] > 0 else "INSYNC"
-    if record["reads_left"] > 0:
+    status = _change_status(record)
+    if record["reads_left"] > 0 and STATE.clock is None:
         record["reads_left"] -= 1
     info: dict[str, Any] = {"Id": f"/change/{change_id}", "Status": status, "SubmittedAt": record["submitted"]}
     if record.get("comment"):

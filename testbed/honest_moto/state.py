@@ -1,10 +1,11 @@
-"""Process-wide state of the honest layer: configuration, fault rules, call counters.
+"""Process-wide state of the honest layer: configuration, fault rules, call counters,
+the time model's clock (see timing.py).
 
 Everything that lives inside moto's backends (ETags, cache policies, Route53 change
 records, deploy counters) is reset by moto's own reset; this module holds the rest.
 All AWS requests are served one at a time under ``LOCK`` (see app.py), so the
 checks done by the patches (ETag compare-and-swap, CNAME uniqueness, quotas) are
-atomic, as they are on AWS.
+atomic, as they are on AWS; the time model's latency is slept outside it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import random
 import threading
 from collections import Counter
 from typing import Any
+
+from . import timing
 
 LOCK = threading.RLock()
 
@@ -35,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     # Faults (see faults.py)
     "faults": [],
     "fault_seed": None,
+    # The time model (see timing.py): None = off; an object = AWS's latency, deployment
+    # and INSYNC times and rate limits, scaled.
+    "timing": None,
 }
 
 INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -47,8 +53,10 @@ class State:
         self.config: dict[str, Any] = copy.deepcopy(DEFAULTS)
         self.calls: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
         self.call_log: list[dict[str, Any]] = []
         self.rng = random.Random()
+        self.clock: timing.Clock | None = None
 
     # -- configuration -------------------------------------------------
     def validate_update(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +79,8 @@ class State:
             elif key == "fault_seed":
                 if value is not None and not isinstance(value, int):
                     raise ValueError("fault_seed must be an integer or null")
+            elif key == "timing":
+                value = timing.normalize(value)
             clean[key] = value
         return clean
 
@@ -79,21 +89,30 @@ class State:
         self.config.update(clean)
         if "fault_seed" in clean:
             self.rng = random.Random(clean["fault_seed"])
+        if "timing" in clean:
+            self._set_clock()
 
     def set_startup(self, update: dict[str, Any]) -> None:
         clean = self.validate_update(update)
         self.startup_config.update(clean)
         self.config = copy.deepcopy(self.startup_config)
         self.rng = random.Random(self.config.get("fault_seed"))
+        self._set_clock()
 
     def reset(self) -> None:
         self.config = copy.deepcopy(self.startup_config)
         self.rng = random.Random(self.config.get("fault_seed"))
+        self._set_clock()
         self.reset_calls()
+
+    def _set_clock(self) -> None:
+        settings = self.config.get("timing")
+        self.clock = timing.Clock(settings) if settings is not None else None
 
     def reset_calls(self) -> None:
         self.calls = Counter()
         self.faults_injected = Counter()
+        self.throttled = Counter()
         self.call_log = []
 
     def get(self, key: str) -> Any:
