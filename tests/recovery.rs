@@ -158,6 +158,7 @@ fn kill_during_apply(
     victim: Victim,
 ) -> (Vec<u32>, bool) {
     scene.reset_calls();
+    scene.configure(slow_aws());
     let mut terraform = ws.spawn(&[
         "apply",
         "-auto-approve",
@@ -169,6 +170,7 @@ fn kill_during_apply(
     let started = Instant::now();
     loop {
         if terraform.try_wait().unwrap().is_some() {
+            scene.configure(json!({"timing": null}));
             return (Vec::new(), false);
         }
         if scene.served_writes().len() >= after {
@@ -181,6 +183,17 @@ fn kill_during_apply(
         std::thread::sleep(Duration::from_millis(5));
     }
     let providers = provider_processes_of(pid);
+    // What follows the kill runs at the emulator's usual speed.
+    let outcome = kill(&mut terraform, providers, victim);
+    scene.configure(json!({"timing": null}));
+    outcome
+}
+
+fn kill(
+    terraform: &mut std::process::Child,
+    providers: Vec<u32>,
+    victim: Victim,
+) -> (Vec<u32>, bool) {
     match victim {
         Victim::Provider => {
             for p in &providers {
@@ -215,7 +228,6 @@ fn kill_during_apply(
 #[test]
 fn applies_killed_anywhere_converge_on_the_next_apply() {
     let scene = Scene::new("killed");
-    scene.configure(slow_aws());
     let tenants: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
     let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
     let config = format!(
@@ -229,7 +241,9 @@ fn applies_killed_anywhere_converge_on_the_next_apply() {
     // A clean run: the writes an apply makes, in order.
     let ws = scene.workspace(VERSION, &config);
     scene.reset_calls();
+    scene.configure(slow_aws());
     apply(&ws, "clean apply");
+    scene.configure(json!({"timing": null}));
     let writes = scene.served_writes();
     scene.assert_served(&names, 2);
     destroy(&ws, "clean destroy");

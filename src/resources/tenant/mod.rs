@@ -23,7 +23,7 @@ use crate::protocol::resource::{
 use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
 use apply::Seen;
-use model::{new_claim, Tenant};
+use model::{workspace_claim, Tenant};
 use plan::PRIVATE_RULE_DRIFT;
 pub use schema::{schema, TYPE_NAME};
 
@@ -96,9 +96,10 @@ impl Resource for TenantResource {
         diags: &mut Diagnostics,
     ) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
+        let planned = Tenant::from_value(planned);
         let tenant = Tenant {
-            claim: Some(new_claim()),
-            ..Tenant::from_value(planned)
+            claim: Some(workspace_claim(&planned.edge_id, &planned.name)),
+            ..planned
         };
         let stored = |t: &Tenant| State {
             value: t.to_value(),

@@ -31,18 +31,54 @@ pub struct Tenant {
 /// Where the tenant's claim is kept in private state.
 pub const PRIVATE_CLAIM: &str = "claim";
 
-/// A new claim: distinct for every create of every process (time, process and a counter).
-pub fn new_claim() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+/// The claim a create of tenant `name` on edge `edge_id` writes: the same for every run of the
+/// same Terraform working directory and workspace, different for another directory or
+/// workspace. So the next apply of a run killed after the tenant was complete, but before
+/// Terraform stored it, recognises the tenant as its own, while a second state declaring it is
+/// refused. (Two blocks of one configuration are refused by the plan's duplicate check.)
+pub fn workspace_claim(edge_id: &str, name: &str) -> String {
+    let dir = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map(|d| d.display().to_string())
         .unwrap_or_default();
+    claim_of(&dir, &terraform_workspace(), edge_id, name)
+}
+
+/// The Terraform workspace being run: `TF_WORKSPACE`, else the one `terraform workspace
+/// select` recorded in the data directory, else `default`.
+fn terraform_workspace() -> String {
+    if let Ok(name) = std::env::var("TF_WORKSPACE") {
+        return name;
+    }
+    let data_dir = std::env::var("TF_DATA_DIR").unwrap_or_else(|_| ".terraform".into());
+    std::fs::read_to_string(std::path::Path::new(&data_dir).join("environment"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".into())
+}
+
+/// The claim of a working directory, workspace, edge and tenant: two FNV-1a hashes of the
+/// four, length-prefixed so that no two inputs run together.
+fn claim_of(dir: &str, workspace: &str, edge_id: &str, name: &str) -> String {
+    let fnv = |seed: u64| {
+        let mut hash = seed;
+        for part in [dir, workspace, edge_id, name] {
+            for byte in (part.len() as u64)
+                .to_le_bytes()
+                .iter()
+                .chain(part.as_bytes())
+            {
+                hash ^= u64::from(*byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        hash
+    };
     format!(
-        "{:x}-{:x}-{:x}",
-        now.as_nanos(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
+        "ws1-{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x8422_2325_cbf2_9ce4)
     )
 }
 
@@ -149,12 +185,27 @@ mod tests {
     #[test]
     fn the_claim_lives_in_private_state() {
         let claimed = Tenant {
-            claim: Some(new_claim()),
+            claim: Some(workspace_claim("e1", "acme")),
             ..Tenant::default()
         };
         let private = claimed.private(Private::new());
         assert_eq!(Tenant::from_state(&claimed.to_value(), &private), claimed);
-        assert_ne!(new_claim(), new_claim());
+    }
+
+    #[test]
+    fn claims_differ_by_directory_workspace_edge_and_tenant() {
+        let base = claim_of("/infra/partners", "default", "e1", "acme");
+        assert_eq!(base, claim_of("/infra/partners", "default", "e1", "acme"));
+        for other in [
+            claim_of("/infra/other", "default", "e1", "acme"),
+            claim_of("/infra/partners", "staging", "e1", "acme"),
+            claim_of("/infra/partners", "default", "e2", "acme"),
+            claim_of("/infra/partners", "default", "e1", "zeta"),
+            claim_of("/infra/partnersdefault", "", "e1", "acme"),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert!(base.starts_with("ws1-") && base.len() == 36, "{base}");
     }
 
     #[test]

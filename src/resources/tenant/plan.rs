@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::super::diagnostic::diagnostic;
 use super::super::model;
 use super::apply::Surroundings;
-use super::model::Tenant;
+use super::model::{workspace_claim, Tenant};
 use super::schema::{
     DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DNS_RECORD_TYPES, HOST, LISTENER_RULE_ARN, NAME,
     PRIORITY,
@@ -154,7 +154,8 @@ async fn check_create(
             .refuse_foreign(account)
             .await
             .map_err(at(NAME.name))?;
-        around.refuse_held(None).map_err(at(NAME.name))?;
+        let claim = workspace_claim(&tenant.edge_id, &tenant.name);
+        around.refuse_held(Some(&claim)).map_err(at(NAME.name))?;
     }
     capacity(account, edge, record, &planned)
         .await
