@@ -124,25 +124,19 @@ async fn an_alias_write_reads_once_writes_once_and_repeats_are_free() {
     let aliases = Aliases::new(aws.cloudfront.clone());
     s.reset_calls().await;
 
-    let added = aliases
-        .submit(&id, add("b.example.com"), None)
-        .await
-        .unwrap();
+    let added = aliases.submit(&id, add("b.example.com")).await.unwrap();
     assert_eq!(added.result, AliasResult::Added);
     assert_eq!(s.count("cloudfront:GetDistributionConfig").await, 1);
     assert_eq!(s.count("cloudfront:UpdateDistribution").await, 1);
 
     // Already there, compared normalized: one read, no write.
-    let again = aliases
-        .submit(&id, add("b.example.com"), None)
-        .await
-        .unwrap();
+    let again = aliases.submit(&id, add("b.example.com")).await.unwrap();
     assert_eq!(again.result, AliasResult::Added);
     let gone = AliasChange::Remove {
         host: "c.example.com".into(),
     };
     assert_eq!(
-        aliases.submit(&id, gone, None).await.unwrap().result,
+        aliases.submit(&id, gone).await.unwrap().result,
         AliasResult::Removed
     );
     assert_eq!(s.count("cloudfront:GetDistributionConfig").await, 3);
@@ -151,7 +145,7 @@ async fn an_alias_write_reads_once_writes_once_and_repeats_are_free() {
     let remove = AliasChange::Remove {
         host: "a.example.com".into(),
     };
-    aliases.submit(&id, remove, None).await.unwrap();
+    aliases.submit(&id, remove).await.unwrap();
     assert_aliases(&aws, &id, &["b.example.com"]).await;
 }
 
@@ -185,10 +179,7 @@ async fn a_stale_etag_is_read_again_and_the_write_retried() {
     let aliases = Aliases::new(CloudFront::new(Arc::new(api), fast_options().waits));
     s.reset_calls().await;
 
-    aliases
-        .submit(&id, add("b.example.com"), None)
-        .await
-        .unwrap();
+    aliases.submit(&id, add("b.example.com")).await.unwrap();
     // Ours: read, refused write (412), read, write. The other writer's: read, write.
     assert_eq!(s.count("cloudfront:GetDistributionConfig").await, 3);
     assert_eq!(
@@ -225,7 +216,7 @@ async fn writers_of_one_distribution_in_several_processes_all_land() {
         writers
             .iter()
             .zip(&hosts)
-            .map(|(writer, host)| writer.submit(&id, add(host), None)),
+            .map(|(writer, host)| writer.submit(&id, add(host))),
     )
     .await;
     for outcome in written {
@@ -256,7 +247,7 @@ async fn an_alias_taken_by_another_distribution_is_refused_naming_it() {
     let other = make_distribution(&aws, "pool-2", &["blog.example.com"]).await;
     let aliases = Aliases::new(aws.cloudfront.clone());
 
-    let err = match aliases.submit(&other, add("shop.example.com"), None).await {
+    let err = match aliases.submit(&other, add("shop.example.com")).await {
         Ok(_) => panic!("an alias of another distribution was added"),
         Err(err) => err,
     };
@@ -294,7 +285,7 @@ async fn a_refused_alias_in_a_merged_write_fails_alone() {
     )));
     let submit = |host: &str| {
         let (aliases, id, host) = (aliases.clone(), id.clone(), host.to_string());
-        tokio::spawn(async move { aliases.submit(&id, add(&host), None).await })
+        tokio::spawn(async move { aliases.submit(&id, add(&host)).await })
     };
     let slow = submit("a.example.com");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -380,10 +371,7 @@ async fn an_aws_quota_below_the_cap_reads_as_no_room() {
     .await;
     let aliases = Aliases::new(aws.cloudfront.clone());
 
-    let outcome = aliases
-        .submit(&id, add("d.example.com"), None)
-        .await
-        .unwrap();
+    let outcome = aliases.submit(&id, add("d.example.com")).await.unwrap();
     assert!(
         matches!(outcome.result, AliasResult::NoRoom { .. }),
         "{:?}",
@@ -397,7 +385,7 @@ async fn an_aws_quota_below_the_cap_reads_as_no_room() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn concurrent_tenants_share_read_modify_writes_and_deployment_waits() {
+async fn concurrent_tenants_share_read_modify_writes() {
     let s = session().await;
     make_edge(&s, 100, 5).await;
     let account = account(&s).await;
@@ -409,19 +397,7 @@ async fn concurrent_tenants_share_read_modify_writes_and_deployment_waits() {
         .map(|host| {
             let (account, host) = (account.clone(), host.clone());
             tokio::spawn(async move {
-                let deadline = deadline();
-                let placed = account
-                    .pool
-                    .place(EDGE, &host, Some(&deadline))
-                    .await
-                    .unwrap();
-                // Every tenant waits for the deployment of its change.
-                placed
-                    .outcome
-                    .wait
-                    .expect("a deployment wait")
-                    .await
-                    .unwrap();
+                let placed = account.pool.place(EDGE, &host).await.unwrap();
                 placed.distribution.id
             })
         })
@@ -463,7 +439,7 @@ async fn two_processes_growing_one_pool_respect_its_cap() {
                 let host = format!("p{i}.{DOMAIN}");
                 account
                     .pool
-                    .place(EDGE, &host, None)
+                    .place(EDGE, &host)
                     .await
                     .map(|p| p.distribution.id)
             }));
@@ -501,13 +477,9 @@ async fn a_full_pool_refuses_with_a_capacity_error() {
     let account = account(&s).await;
     for i in 0..2 {
         let host = format!("f{i}.{DOMAIN}");
-        account.pool.place(EDGE, &host, None).await.unwrap();
+        account.pool.place(EDGE, &host).await.unwrap();
     }
-    let err = match account
-        .pool
-        .place(EDGE, &format!("f2.{DOMAIN}"), None)
-        .await
-    {
+    let err = match account.pool.place(EDGE, &format!("f2.{DOMAIN}")).await {
         Ok(_) => panic!("a third alias fit in a pool of one distribution of two"),
         Err(err) => err,
     };
@@ -534,14 +506,11 @@ async fn the_capacity_aws_revealed_is_what_the_data_source_and_the_plan_check_co
     for i in 0..3 {
         account
             .pool
-            .place(EDGE, &format!("q{i}.{DOMAIN}"), None)
+            .place(EDGE, &format!("q{i}.{DOMAIN}"))
             .await
             .unwrap();
     }
-    let refused = account
-        .pool
-        .place(EDGE, &format!("q3.{DOMAIN}"), None)
-        .await;
+    let refused = account.pool.place(EDGE, &format!("q3.{DOMAIN}")).await;
     assert!(
         matches!(refused, Err(AccountError::Capacity(_))),
         "the fourth alias was placed"
@@ -844,17 +813,11 @@ async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
 
     // Each first answer is lost after AWS made the change; the SDK retries the request.
     s.lose_responses("cloudfront:UpdateDistribution", 1).await;
-    let deadline = deadline();
     let placed = account
         .pool
-        .place(EDGE, &host, Some(&deadline))
+        .place(EDGE, &host)
         .await
         .expect("the alias is in place after the retry");
-    // The retry found nothing left to change, but the change it made still has to deploy.
-    assert!(
-        placed.outcome.wait.is_some(),
-        "no deployment wait after a lost answer"
-    );
 
     s.lose_responses("elbv2:CreateRule", 1).await;
     let rule = account
@@ -868,7 +831,7 @@ async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
     let domain = &placed.distribution.domain_name;
     account
         .records
-        .create(zone, &host, domain, true, &[], None)
+        .create(zone, &host, domain, true, &[])
         .await
         .expect("the records made by the first attempt are recognised");
 
@@ -897,8 +860,8 @@ async fn a_retried_request_that_already_took_effect_is_not_made_twice() {
 // Records
 // ---------------------------------------------------------------------------------------------
 
-/// Creates the alias records of `t{i}.DOMAIN` for each `i` at once, waiting for sync; answers
-/// the hosts created and the indexes refused with their errors.
+/// Creates the alias records of `t{i}.DOMAIN` for each `i` at once; answers the hosts created
+/// and the indexes refused with their errors.
 async fn create_records_together(
     account: &Arc<Account>,
     zone: &str,
@@ -912,7 +875,7 @@ async fn create_records_together(
                 let host = format!("t{i}.{DOMAIN}");
                 account
                     .records
-                    .create(&zone, &host, &domain, true, &[], Some(&deadline()))
+                    .create(&zone, &host, &domain, true, &[])
                     .await
                     .map(|_| host)
             })
@@ -949,6 +912,17 @@ async fn record_changes_made_together_share_calls_and_waits() {
 
     let (created, refused) = create_records_together(&account, &zone, POOL_DOMAIN, 10).await;
     assert_eq!(created.len(), 10, "{refused:?}");
+    assert_eq!(
+        s.count("route53:GetChange").await,
+        0,
+        "a tenant does not wait for its change"
+    );
+    // One wait for the whole zone.
+    account
+        .records
+        .await_in_sync(&zone, &deadline())
+        .await
+        .unwrap();
     // One by one this is 10 writes and 30 polls (two PENDING reads, then INSYNC, each).
     let writes = s.count("route53:ChangeResourceRecordSets").await;
     let polls = s.count("route53:GetChange").await;
@@ -959,6 +933,16 @@ async fn record_changes_made_together_share_calls_and_waits() {
     assert!(
         polls <= 3 * writes,
         "{polls} GetChange for {writes} changes"
+    );
+    account
+        .records
+        .await_in_sync(&zone, &deadline())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.count("route53:GetChange").await,
+        polls,
+        "what was seen in sync is not asked again"
     );
     assert_aliased(&*self::account(&s).await, &zone, &created, POOL_DOMAIN).await;
 }

@@ -591,37 +591,66 @@ fn edge_create_timeout(version: &'static str) {
     scene.assert_nothing_left(&[]);
 }
 
-/// A tenant whose alias does not deploy within `timeouts.create` fails after about that long
-/// (its rollback does not wait out the delete timeout on top), and the next apply converges.
-fn tenant_create_timeout(version: &'static str) {
-    let scene = Scene::new(&format!("tenant-timeout-{version}"));
-    let config = |tenants: &[String]| {
+/// Tenants do not wait for CloudFront: with a deployment slower than the data source's
+/// `timeouts.read`, a new tenant is created at once and `gateway_edge_deployment`, read after
+/// it, is what times out; once CloudFront has deployed, the next apply ends with the data
+/// source read, every tenant served, and the plan after it empty.
+fn served_after_deployment(version: &'static str) {
+    let scene = Scene::new(&format!("deployment-{version}"));
+    let config = |tenants: &[&str]| {
+        let list: Vec<String> = tenants.iter().map(|t| format!("\"{t}\"")).collect();
         format!(
-            "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n  timeouts {{\n    create = \"3s\"\n    delete = \"20s\"\n  }}\n}}\n",
+            "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n\ndata \"gateway_edge_deployment\" \"main\" {{\n  edge_id    = gateway_shared_edge.main.id\n  depends_on = [gateway_tenant.t]\n  timeouts {{\n    read = \"3s\"\n  }}\n}}\n\noutput \"served\" {{\n  value = data.gateway_edge_deployment.main.hosts\n}}\n",
             scene.provider_hcl(),
             scene.edge_hcl(""),
-            tenants
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
+            list.join(", ")
         )
     };
-    let ws = scene.workspace(version, &config(&["acme".into()]));
-    apply(&ws, "create edge + acme");
-    scene.configure(json!({"cloudfront_deploy_reads": 1_000_000}));
-    ws.write("main.tf", &config(&["acme".into(), "slow".into()]));
+    let ws = scene.workspace(version, &config(&["acme"]));
+    let out = apply(&ws, "create edge + acme, waiting for the deployment");
+    assert!(
+        flat(&out).contains("acme.gateway.example.com"),
+        "{}",
+        out.stdout
+    );
+
+    // CloudFront now takes 6 s to deploy a change: longer than the read's 3 s.
+    scene.configure(json!({"timing": {
+        "scale": 1, "latency_ms": {}, "rate_limits": {},
+        "cloudfront_deploy_s": 6, "route53_insync_s": 1
+    }}));
+    ws.write("main.tf", &config(&["acme", "slow"]));
     let started = std::time::Instant::now();
     let out = apply_fails(&ws, "create slow, never deployed");
     let took = started.elapsed();
-    assert!(flat(&out).contains("Timeout"), "{}", out.stdout);
+    let text = flat(&out);
+    assert!(
+        text.contains("slow\"]: Creation complete"),
+        "the tenant did not wait:\n{text}"
+    );
+    assert!(
+        text.contains("Timeout") && text.contains("timeouts.read"),
+        "{text}"
+    );
     assert!(
         took < std::time::Duration::from_secs(15),
-        "a 3s create timeout took {took:?}:\n{}",
+        "a 3s read timeout took {took:?}:\n{text}"
+    );
+    let in_state: Vec<String> = state(&ws)
+        .into_iter()
+        .filter(|(address, (_, tainted))| address.starts_with("gateway_tenant.") && !tainted)
+        .map(|(address, _)| address)
+        .collect();
+    assert_eq!(in_state.len(), 2, "{in_state:?}");
+
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let out = apply(&ws, "apply again once CloudFront has deployed");
+    scene.configure(json!({"timing": null}));
+    assert!(
+        flat(&out).contains("slow.gateway.example.com"),
+        "{}",
         out.stdout
     );
-    scene.configure(json!({"cloudfront_deploy_reads": 1}));
-    apply(&ws, "apply again once CloudFront deploys");
     scene.assert_served(&["acme", "slow"], 100);
     plan_is_empty(&ws, "plan");
     destroy(&ws, "destroy");
@@ -822,7 +851,7 @@ macro_rules! scenarios {
     ($($module:ident = $version:literal),+) => {
         $(on_terraform!(
             $module, $version: lifecycle, drift, foreign_objects, failure_midway, many_tenants,
-            two_states, ipv6_toggle, tenant_create_timeout, edge_create_timeout, one_owner,
+            two_states, ipv6_toggle, served_after_deployment, edge_create_timeout, one_owner,
         );)+
     };
 }

@@ -63,6 +63,13 @@ resource "gateway_tenant" "partner" {
   }
 }
 
+# The apply ends when every partner is served: every pool distribution deployed and every record
+# change in sync. One wait for the whole edge, not one per partner.
+data "gateway_edge_deployment" "main" {
+  edge_id    = gateway_shared_edge.main.id
+  depends_on = [gateway_tenant.partner]
+}
+
 output "tenants" {
   description = "Each partner's host, the distribution serving it and its listener rule."
   value = {

@@ -4,24 +4,16 @@
 //! cap ([`apply_alias_changes`]); other processes' writes are met by the ETag retry of
 //! [`CloudFront::update_distribution_config`].
 
-use futures::future::{BoxFuture, FutureExt, Shared};
-
-use super::error::AccountError;
 use super::merge::{Merger, Pending};
 use crate::aws::cloudfront::to_aliases;
-use crate::aws::{AwsError, CloudFront, Deadline, ErrorKind};
+use crate::aws::{AwsError, CloudFront, ErrorKind};
 use crate::domain::aliases::{apply_alias_changes, AliasChange, AliasResult};
 
-/// What became of a change, and the wait for its deployment when one was asked for.
-#[derive(Clone)]
+/// What became of a change.
+#[derive(Clone, Debug)]
 pub struct AliasOutcome {
     pub result: AliasResult,
-    /// Shared by every change of the same write.
-    pub wait: Option<DeployWait>,
 }
-
-/// A wait for a distribution to deploy, shared by every tenant changed in the same update.
-pub type DeployWait = Shared<BoxFuture<'static, Result<(), String>>>;
 
 type Answer = Result<AliasOutcome, AwsError>;
 
@@ -40,17 +32,16 @@ impl Aliases {
     }
 
     /// Submits a change of `distribution_id`'s aliases and returns once it is written (merged
-    /// with whatever else is queued for that distribution). With `deploy`, the outcome carries
-    /// a wait for the distribution to deploy, bounded by that deadline.
+    /// with whatever else is queued for that distribution). It does not wait for the
+    /// distribution to deploy (`gateway_edge_deployment` waits once for the whole edge).
     pub async fn submit(
         &self,
         distribution_id: &str,
         change: AliasChange,
-        deploy: Option<&Deadline>,
     ) -> Result<AliasOutcome, AwsError> {
         self.merger
             .submit(distribution_id, change, |batch| {
-                self.write_batch(distribution_id, batch, deploy)
+                self.write_batch(distribution_id, batch)
             })
             .await
             .unwrap_or_else(|| {
@@ -62,19 +53,14 @@ impl Aliases {
             })
     }
 
-    async fn write_batch(
-        &self,
-        id: &str,
-        batch: Vec<Pending<AliasChange, Answer>>,
-        deploy: Option<&Deadline>,
-    ) {
+    async fn write_batch(&self, id: &str, batch: Vec<Pending<AliasChange, Answer>>) {
         let changes: Vec<AliasChange> = batch.iter().map(|r| r.request.clone()).collect();
         tracing::debug!(
             distribution = id,
             changes = changes.len(),
             "writing alias changes"
         );
-        match self.write(id, &changes, deploy).await {
+        match self.write(id, &changes).await {
             Ok(outcomes) => {
                 for (request, outcome) in batch.into_iter().zip(outcomes) {
                     request.answer(Ok(outcome));
@@ -88,7 +74,7 @@ impl Aliases {
             {
                 for request in batch {
                     let result = self
-                        .write(id, std::slice::from_ref(&request.request), deploy)
+                        .write(id, std::slice::from_ref(&request.request))
                         .await
                         .map(|mut outcomes| outcomes.remove(0));
                     request.answer(result);
@@ -107,7 +93,6 @@ impl Aliases {
         &self,
         id: &str,
         changes: &[AliasChange],
-        deploy: Option<&Deadline>,
     ) -> Result<Vec<AliasOutcome>, AwsError> {
         let mut results = Vec::new();
         let written = self
@@ -134,39 +119,14 @@ impl Aliases {
             if err.kind() == ErrorKind::Quota && matches!(changes, [AliasChange::Add { .. }]) {
                 return Ok(vec![AliasOutcome {
                     result: AliasResult::NoRoom { holds: usize::MAX },
-                    wait: None,
                 }]);
             }
             return Err(name_the_aliases(err, id, changes));
         }
-        // Waited for even when nothing had to change: an earlier attempt whose answer was
-        // lost, or another run, may have made the change moments ago. A deployed distribution
-        // answers the first read.
-        let wait = deploy.map(|deadline| self.deploy_wait(id, deadline));
         Ok(results
             .into_iter()
-            .map(|result| AliasOutcome {
-                result,
-                wait: (!matches!(result, AliasResult::NoRoom { .. }))
-                    .then(|| wait.clone())
-                    .flatten(),
-            })
+            .map(|result| AliasOutcome { result })
             .collect())
-    }
-
-    fn deploy_wait(&self, id: &str, deadline: &Deadline) -> DeployWait {
-        let cloudfront = self.cloudfront.clone();
-        let id = id.to_string();
-        let deadline = deadline.clone();
-        async move {
-            cloudfront
-                .wait_distribution_deployed(&id, &deadline)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-        .boxed()
-        .shared()
     }
 }
 
@@ -185,20 +145,5 @@ fn name_the_aliases(err: AwsError, id: &str, changes: &[AliasChange]) -> AwsErro
             err.with_subject(format!("{id} ({noun} {})", added.join(", ")))
         }
         _ => err,
-    }
-}
-
-/// Waits for a shared deployment wait of `distribution_id`, at most until `deadline`.
-pub async fn await_deployment(
-    wait: DeployWait,
-    distribution_id: &str,
-    deadline: &Deadline,
-) -> Result<(), AccountError> {
-    match tokio::time::timeout(deadline.remaining(), wait).await {
-        Ok(result) => result.map_err(AccountError::Wait),
-        Err(_) => Err(AccountError::Wait(format!(
-            "Timeout: distribution {distribution_id} was not deployed within {}",
-            deadline.describe()
-        ))),
     }
 }

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::aws::AwsClients;
-pub use aliases::{await_deployment, AliasOutcome, DeployWait};
+pub use aliases::AliasOutcome;
 pub use distributions::Distributions;
 pub use error::AccountError;
 pub use plans::Plans;

@@ -10,7 +10,7 @@ use super::aliases::{AliasOutcome, Aliases};
 use super::cache::KeyedLocks;
 use super::distributions::Distributions;
 use super::error::AccountError;
-use crate::aws::{CloudFront, Deadline, ErrorKind};
+use crate::aws::{CloudFront, ErrorKind};
 use crate::domain::aliases::{AliasChange, AliasResult};
 use crate::domain::allocation::{place_alias, Placement, Slot};
 use crate::domain::capacity::EdgeCapacity;
@@ -90,14 +90,8 @@ impl Pool {
     }
 
     /// Adds `host` to a pool distribution with room (first fit), growing the pool when every
-    /// distribution is full. Concurrent calls never promise the same room twice. With
-    /// `deploy`, the outcome carries the wait for the distribution to deploy.
-    pub async fn place(
-        &self,
-        edge_id: &str,
-        host: &str,
-        deploy: Option<&Deadline>,
-    ) -> Result<Placed, AccountError> {
+    /// distribution is full. Concurrent calls never promise the same room twice.
+    pub async fn place(&self, edge_id: &str, host: &str) -> Result<Placed, AccountError> {
         for _ in 0..MAX_PLACEMENT_ROUNDS {
             let edge = self.distributions.edge(edge_id).await?;
             let record = &edge.record;
@@ -110,7 +104,6 @@ impl Pool {
                             distribution: member.distribution.clone(),
                             outcome: AliasOutcome {
                                 result: AliasResult::Added,
-                                wait: None,
                             },
                         });
                     }
@@ -123,7 +116,7 @@ impl Pool {
                         cap: record.max_aliases_per_distribution,
                     };
                     self.reserve(&distribution_id, host, true);
-                    let written = self.aliases.submit(&distribution_id, change, deploy).await;
+                    let written = self.aliases.submit(&distribution_id, change).await;
                     self.reserve(&distribution_id, host, false);
                     let outcome = written?;
                     if let AliasResult::NoRoom { holds } = outcome.result {
@@ -191,15 +184,13 @@ impl Pool {
         &self,
         distribution_id: &str,
         host: &str,
-        deploy: Option<&Deadline>,
     ) -> Result<AliasOutcome, AccountError> {
         let change = AliasChange::Remove {
             host: host.to_string(),
         };
-        let outcome = match self.aliases.submit(distribution_id, change, deploy).await {
+        let outcome = match self.aliases.submit(distribution_id, change).await {
             Err(err) if err.is_not_found() => AliasOutcome {
                 result: AliasResult::Removed,
-                wait: None,
             },
             other => other?,
         };

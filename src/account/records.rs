@@ -56,6 +56,8 @@ pub struct Records {
     zones: Keyed<Vec<ResourceRecordSet>>,
     merger: Merger<Vec<Change>, Answer>,
     waits: Mutex<HashMap<String, SyncWait>>,
+    /// Changes this process submitted, by hosted zone, not yet seen `INSYNC`.
+    pending: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Records {
@@ -65,7 +67,30 @@ impl Records {
             zones: Keyed::default(),
             merger: Merger::default(),
             waits: Mutex::default(),
+            pending: Mutex::default(),
         }
+    }
+
+    /// Waits until every change this process submitted to the zone is `INSYNC` (the newest
+    /// first: Route53 applies a zone's changes in order, so the older ones answer the first
+    /// read). Tenants do not wait for their own changes; a deployment check waits for all.
+    pub async fn await_in_sync(
+        &self,
+        zone_id: &str,
+        deadline: &Deadline,
+    ) -> Result<(), AccountError> {
+        let ids: Vec<String> = {
+            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.get(zone_id).cloned().unwrap_or_default()
+        };
+        for id in ids.iter().rev() {
+            self.wait_insync(id, deadline).await?;
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(left) = pending.get_mut(zone_id) {
+                left.retain(|p| p != id);
+            }
+        }
+        Ok(())
     }
 
     async fn zone(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, AccountError> {
@@ -98,8 +123,7 @@ impl Records {
 
     /// Creates the host's alias records (A, and AAAA with IPv6) to the distribution in one
     /// atomic change, deleting in the same change `replace`: stale records of ours to move.
-    /// With `sync`, waits for the change to be in sync, sharing the wait with the tenants
-    /// whose records went into the same call.
+    /// Does not wait for the change to be in sync ([`Records::await_in_sync`] does, for all).
     pub async fn create(
         &self,
         zone_id: &str,
@@ -107,7 +131,6 @@ impl Records {
         distribution_domain: &str,
         ipv6: bool,
         replace: &[ResourceRecordSet],
-        sync: Option<&Deadline>,
     ) -> Result<(), AccountError> {
         let mut changes = deletions(replace)?;
         changes.extend(cloudfront_alias_changes(
@@ -121,8 +144,8 @@ impl Records {
             .filter(|c| c.action == ChangeAction::Create)
             .filter_map(|c| c.resource_record_set.clone())
             .collect();
-        let change = match self.submit(zone_id, changes).await {
-            Ok(info) => Some(info),
+        match self.submit(zone_id, changes).await {
+            Ok(_) => {}
             // Refused as already there: if the zone now holds exactly this change's outcome,
             // an earlier attempt of it was made and only its answer was lost (the SDK retried).
             Err(err) if err.has_code("InvalidChangeBatch") => {
@@ -135,14 +158,10 @@ impl Records {
                     return Err(err.into());
                 }
                 tracing::debug!(host, "the records were created by an earlier attempt");
-                None
             }
             Err(err) => return Err(err.into()),
-        };
-        self.patch(zone_id, replace, created).await;
-        if let (Some(deadline), Some(change)) = (sync, change) {
-            self.wait_insync(&change.id, deadline).await?;
         }
+        self.patch(zone_id, replace, created).await;
         Ok(())
     }
 
@@ -249,7 +268,8 @@ impl Records {
     /// the zone. When the merged call is refused, each request is sent alone and gets its own
     /// answer.
     async fn submit(&self, zone_id: &str, changes: Vec<Change>) -> Answer {
-        self.merger
+        let answer = self
+            .merger
             .submit(zone_id, changes, |batch| self.write_batch(zone_id, batch))
             .await
             .unwrap_or_else(|| {
@@ -258,7 +278,15 @@ impl Records {
                     ErrorKind::Other,
                     "the record change was dropped",
                 ))
-            })
+            });
+        if let Ok(change) = &answer {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let ids = pending.entry(zone_id.to_string()).or_default();
+            if !ids.contains(&change.id) {
+                ids.push(change.id.clone());
+            }
+        }
+        answer
     }
 
     async fn write_batch(&self, zone_id: &str, batch: Vec<Pending<Vec<Change>, Answer>>) {

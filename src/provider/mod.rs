@@ -17,7 +17,9 @@ use crate::protocol::schema::Schema;
 use crate::protocol::validators::parse_duration;
 use crate::protocol::value::Value;
 use crate::protocol::Diagnostics;
-use crate::resources::{EdgeCapacityDataSource, SharedEdgeResource, TenantResource};
+use crate::resources::{
+    EdgeCapacityDataSource, EdgeDeploymentDataSource, SharedEdgeResource, TenantResource,
+};
 pub use config::ProviderConfig;
 
 /// Shortens every pause of the AWS layer (waiter polls, conflict and retry backoff), for
@@ -85,7 +87,10 @@ impl ProviderDefinition for GatewayProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(EdgeCapacityDataSource)]
+        vec![
+            Arc::new(EdgeCapacityDataSource),
+            Arc::new(EdgeDeploymentDataSource),
+        ]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -158,6 +158,7 @@ pub fn deadline(ctx: &Context, value: &Value, operation: &'static str) -> Deadli
         "create" => "timeouts.create",
         "update" => "timeouts.update",
         "delete" => "timeouts.delete",
+        "read" => "timeouts.read",
         _ => "timeouts",
     };
     Deadline::after(timeout(value, operation), ctx.cancel.clone(), setting)

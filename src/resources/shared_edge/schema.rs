@@ -188,7 +188,7 @@ pub fn schema() -> Schema {
     )
     .attribute(
         WAIT_FOR_DEPLOYMENT.attribute()
-            .description("Whether changes wait until CloudFront reports the distributions `Deployed` (typically minutes)."),
+            .description("Whether the edge's own create and update wait until CloudFront reports its distributions `Deployed` (typically minutes). Tenants never wait for their deployment; read `gateway_edge_deployment` after them to end an apply when every partner is served."),
     )
     .attribute(
         Attribute::string_map(TAGS)

@@ -1,11 +1,13 @@
 //! The tenant's lifecycle in AWS, step by step: what surrounds its host, creating or repairing
-//! its parts in order (alias, rule, records, then the deployment wait), reading what exists,
-//! and removing exactly what is its own.
+//! its parts in order (alias, rule, records), reading what exists, and removing exactly what
+//! is its own. No step waits for CloudFront to deploy or Route53 to be in sync: a tenant is
+//! done when AWS has accepted its changes, and `gateway_edge_deployment` waits once for the
+//! whole edge.
 
 use std::sync::Arc;
 
 use super::model::Tenant;
-use crate::account::{await_deployment, Account, AccountError, HostRecords, NewRule, Placed};
+use crate::account::{Account, AccountError, HostRecords, NewRule, Placed};
 use crate::aws::Deadline;
 use crate::domain::edge::{EdgeView, TAG_EDGE, TAG_TENANT};
 use crate::domain::rules::RuleInfo;
@@ -13,7 +15,6 @@ use crate::domain::tags::{self, Tags};
 use crate::domain::tenant::{
     expected_record_types, types_pointing_at, Holder, TenantView, TAG_CLAIM,
 };
-use crate::protocol::resource::Context;
 
 /// What AWS holds around a tenant's host, from the account's shared reads: the snapshot the
 /// domain's decisions about the tenant are made from.
@@ -110,22 +111,22 @@ pub fn tenant_host(edge: &EdgeView, name: &str) -> Result<String, AccountError> 
 /// Brings every part of a tenant to what it should be, creating what is missing. Returns the
 /// new state, or the error with the state of what exists so far.
 pub async fn ensure(
-    ctx: &Context,
     account: &Account,
     mut tenant: Tenant,
     creating: bool,
+    deadline: &Deadline,
 ) -> Result<Tenant, (AccountError, Tenant)> {
-    match ensure_steps(ctx, account, &mut tenant, creating).await {
+    match ensure_steps(account, &mut tenant, creating, deadline).await {
         Ok(()) => Ok(tenant),
         Err(err) => Err((err, tenant)),
     }
 }
 
 async fn ensure_steps(
-    ctx: &Context,
     account: &Account,
     tenant: &mut Tenant,
     creating: bool,
+    deadline: &Deadline,
 ) -> Result<(), AccountError> {
     let edge = account.distributions.edge(&tenant.edge_id).await?;
     let host = tenant_host(&edge, &tenant.name)?;
@@ -135,14 +136,22 @@ async fn ensure_steps(
         around.refuse_foreign(account).await?;
         around.refuse_held(tenant.claim.as_deref())?;
     }
-    let deadline = tenant.deadline(ctx, if creating { "create" } else { "update" });
-    let deploy = edge.record.wait_for_deployment.then_some(&deadline);
-    let placed = place_alias(account, tenant, &host, deploy).await?;
+    let placed = place_alias(account, tenant, &host).await?;
+    in_time(deadline)?;
     ensure_rule(account, &edge, tenant, &host).await?;
-    ensure_records(account, &edge, tenant, &host, &placed, deploy).await?;
-    // Last, the distribution's deployment, shared with the tenants changed alongside.
-    if let Some(wait) = placed.outcome.wait {
-        await_deployment(wait, &placed.distribution.id, &deadline).await?;
+    in_time(deadline)?;
+    ensure_records(account, &edge, tenant, &host, &placed).await?;
+    Ok(())
+}
+
+/// Between steps: the operation's time (its `timeouts {}` setting) is not up, and it was not
+/// cancelled.
+fn in_time(deadline: &Deadline) -> Result<(), AccountError> {
+    if deadline.passed() || deadline.cancel().is_cancelled() {
+        return Err(AccountError::Wait(format!(
+            "Timeout: the tenant's changes did not finish within {}",
+            deadline.describe()
+        )));
     }
     Ok(())
 }
@@ -152,9 +161,8 @@ async fn place_alias(
     account: &Account,
     tenant: &mut Tenant,
     host: &str,
-    deploy: Option<&Deadline>,
 ) -> Result<Placed, AccountError> {
-    let placed = account.pool.place(&tenant.edge_id, host, deploy).await?;
+    let placed = account.pool.place(&tenant.edge_id, host).await?;
     tenant.distribution_id = Some(placed.distribution.id.clone());
     tenant.distribution_domain_name = Some(placed.distribution.domain_name.clone());
     Ok(placed)
@@ -219,7 +227,6 @@ async fn ensure_records(
     tenant: &mut Tenant,
     host: &str,
     placed: &Placed,
-    deploy: Option<&Deadline>,
 ) -> Result<(), AccountError> {
     let zone = &edge.record.hosted_zone_id;
     let records = account.records.of_host(zone, host).await?;
@@ -229,7 +236,7 @@ async fn ensure_records(
         let stale = records.cloudfront_aliases();
         account
             .records
-            .create(zone, host, domain, edge.record.ipv6_enabled, &stale, deploy)
+            .create(zone, host, domain, edge.record.ipv6_enabled, &stale)
             .await?;
     }
     tenant.dns_record_types = expected;
@@ -251,15 +258,9 @@ fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
 }
 
 /// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
-/// alias. Each step is idempotent. With `wait_for_deployment` (and the edge waiting for
-/// deployments) it waits for the alias removal to deploy. A tenant whose rule now carries
-/// another resource's claim is that resource's: nothing of it is removed.
-pub async fn remove(
-    ctx: &Context,
-    account: &Account,
-    tenant: &Tenant,
-    wait_for_deployment: bool,
-) -> Result<(), AccountError> {
+/// alias. Each step is idempotent. A tenant whose rule now carries another resource's claim is
+/// that resource's: nothing of it is removed.
+pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountError> {
     let Some(edge) = account.distributions.find_edge(&tenant.edge_id).await? else {
         return Ok(());
     };
@@ -280,13 +281,8 @@ pub async fn remove(
     for arn in &leftovers.rules {
         account.rules.delete(&record.listener_arn, arn).await?;
     }
-    let deadline = tenant.deadline(ctx, "delete");
-    let deploy = (record.wait_for_deployment && wait_for_deployment).then_some(&deadline);
     for id in &leftovers.holders {
-        let outcome = account.pool.remove(id, &around.host, deploy).await?;
-        if let Some(wait) = outcome.wait {
-            await_deployment(wait, id, &deadline).await?;
-        }
+        account.pool.remove(id, &around.host).await?;
     }
     Ok(())
 }

@@ -105,7 +105,8 @@ impl Resource for TenantResource {
             value: t.to_value(),
             private: t.private(Default::default()),
         };
-        let (err, partial) = match apply::ensure(ctx, &account, tenant.clone(), true).await {
+        let deadline = tenant.deadline(ctx, "create");
+        let (err, partial) = match apply::ensure(&account, tenant.clone(), true, &deadline).await {
             Ok(created) => return Some(stored(&created)),
             Err(failed) => failed,
         };
@@ -115,8 +116,7 @@ impl Resource for TenantResource {
         if partial.distribution_id.is_none() && partial.listener_rule_arn.is_none() {
             return None;
         }
-        // A rollback does not wait for CloudFront: the create has already failed.
-        match apply::remove(ctx, &account, &partial, false).await {
+        match apply::remove(&account, &partial).await {
             Ok(()) => None,
             Err(rollback) => {
                 diags.push(diagnostic(
@@ -187,7 +187,8 @@ impl Resource for TenantResource {
             value: t.to_value(),
             private: t.private(prior.private.clone()),
         };
-        match apply::ensure(ctx, &account, tenant.clone(), false).await {
+        let deadline = tenant.deadline(ctx, "update");
+        match apply::ensure(&account, tenant.clone(), false, &deadline).await {
             Ok(updated) => Some(stored(&updated)),
             Err((err, partial)) => {
                 diags.push(diagnostic(&err, &tenant.action("updating")));
@@ -201,7 +202,7 @@ impl Resource for TenantResource {
             return;
         };
         let tenant = Tenant::from_state(&prior.value, &prior.private);
-        if let Err(err) = apply::remove(ctx, &account, &tenant, true).await {
+        if let Err(err) = apply::remove(&account, &tenant).await {
             diags.push(diagnostic(&err, &tenant.action("deleting")));
         }
     }

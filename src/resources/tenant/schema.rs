@@ -23,7 +23,7 @@ pub const DNS_RECORD_TYPES: &str = "dns_record_types";
 
 pub fn schema() -> Schema {
     let block = Block::new(
-        "One partner of an edge, served at `<name>.<domain>`: an alias on a pool distribution with free room, a listener rule matching the host and forwarding to the shared target group, and Route53 alias A/AAAA records to the distribution.",
+        "One partner of an edge, served at `<name>.<domain>`: an alias on a pool distribution with free room, a listener rule matching the host and forwarding to the shared target group, and Route53 alias A/AAAA records to the distribution. A create or update returns as soon as AWS has accepted these changes, without waiting for CloudFront to deploy them (minutes): the partner is served once its distribution is `Deployed`, which `gateway_edge_deployment` waits for, once for the whole edge.",
     )
     .attribute(
         Attribute::string("id")
