@@ -14,6 +14,9 @@
 //! GATEWAY_BENCH_TENANTS=1000 GATEWAY_BENCH_SCALE=30 cargo bench --bench aws_timing
 //! ```
 //!
+//! The configuration reads `gateway_edge_deployment` after the tenants, so the apply ends when
+//! every partner is served (`GATEWAY_BENCH_WAIT=0` leaves it out).
+//!
 //! `GATEWAY_BENCH_SCALE` (default 15) is the time compression. The provider's own pauses
 //! are not on the emulator's clock: the bench sets `GATEWAY_POLL_INTERVAL` to the
 //! provider's distribution poll interval divided by the scale (`GATEWAY_BENCH_POLL`
@@ -137,8 +140,14 @@ fn main() {
 
     let names: Vec<String> = (0..tenants).map(|i| format!("t{i:04}")).collect();
     let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let wait = std::env::var("GATEWAY_BENCH_WAIT").map_or(true, |v| v != "0");
+    let served = if wait {
+        "\ndata \"gateway_edge_deployment\" \"main\" {\n  edge_id    = gateway_shared_edge.main.id\n  depends_on = [gateway_tenant.t]\n}\n"
+    } else {
+        ""
+    };
     let config = format!(
-        "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n",
+        "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n{served}",
         scene.provider_hcl(),
         scene.edge_hcl(&format!("  max_listener_rules = {rules}")),
         list.join(", ")
@@ -157,6 +166,10 @@ fn main() {
     );
     println!(
         "  AWS time = wall x {scale}; one deployment cycle = {deploy_s} s (CloudFront, after a distribution's latest change); Route53 INSYNC {insync_s} s"
+    );
+    println!(
+        "  the apply {} with gateway_edge_deployment (every distribution Deployed, every record change INSYNC)",
+        if wait { "ends" } else { "does not end" }
     );
     println!(
         "  rate limits (AWS time, per account): {}",
