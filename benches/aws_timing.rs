@@ -160,6 +160,10 @@ fn main() {
     // Later entries win: this replaces the scene's short test pauses.
     ws.env
         .push(("GATEWAY_POLL_INTERVAL".to_string(), poll.clone()));
+    // The provider keeps to AWS's request rates on AWS's clock, compressed like the emulator's.
+    let rate_scale = scale.round().max(1.0) as u32;
+    ws.env
+        .push(("GATEWAY_RATE_SCALE".to_string(), rate_scale.to_string()));
 
     println!(
         "aws_timing: edge {EDGE} and {tenants} tenants, Terraform {VERSION}, {PARALLELISM}, against the honest emulator's time model"
@@ -177,9 +181,10 @@ fn main() {
     );
     println!(
         "  provider pauses: GATEWAY_POLL_INTERVAL={poll} wall, i.e. waiter polls every {:.1} s of AWS time (its distribution poll is {:?}); \
-its SDK and conflict backoffs are capped by that value, not scaled",
+its SDK and conflict backoffs are capped by that value, not scaled; request rates kept x{}",
         parse_ms(&poll).as_secs_f64() * scale,
         DISTRIBUTION_POLL_INTERVAL,
+        rate_scale,
     );
 
     let steps: [(&str, &[&str]); 3] = [

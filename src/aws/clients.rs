@@ -33,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 use super::cloudfront::CloudFront;
 use super::elbv2::Elbv2;
 use super::error::{AwsError, ErrorKind};
+use super::pace;
 use super::retry::{sdk_retry_config, unlimited_retry_partition, SdkBackoff};
 use super::route53::Route53;
 use super::wait::WaitSettings;
@@ -80,12 +81,25 @@ pub struct AssumeRole {
 
 /// Knobs of the clients that are not part of the provider block. The defaults are right for
 /// AWS; tests against an emulator shorten the pauses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientOptions {
     /// Backoff of the SDK's retries of throttled and failed calls.
     pub sdk_backoff: SdkBackoff,
     /// Pauses of the waiters and of the retries after conflicts.
     pub waits: WaitSettings,
+    /// How many times faster than AWS's request rates the services are called (1: AWS's own;
+    /// an emulator running AWS's time faster; 0: no pacing). See [`super::pace`].
+    pub rate_scale: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            sdk_backoff: SdkBackoff::default(),
+            waits: WaitSettings::default(),
+            rate_scale: 1,
+        }
+    }
 }
 
 /// Who the credentials belong to, from STS GetCallerIdentity.
@@ -204,17 +218,20 @@ impl AwsClients {
             cloudfront: CloudFront::new(
                 Arc::new(aws_sdk_cloudfront::Client::from_conf(cloudfront.build())),
                 options.waits,
-            ),
+            )
+            .with_limits(pace::CLOUDFRONT, options.rate_scale),
             route53: Route53::new(
                 Arc::new(aws_sdk_route53::Client::from_conf(route53.build())),
                 options.waits,
-            ),
+            )
+            .with_limits(pace::ROUTE53, options.rate_scale),
             elbv2: Elbv2::new(
                 Arc::new(aws_sdk_elasticloadbalancingv2::Client::from_conf(
                     elbv2.build(),
                 )),
                 options.waits,
-            ),
+            )
+            .with_limits(pace::ELBV2, options.rate_scale),
             region,
             global_region,
             caller,

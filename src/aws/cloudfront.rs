@@ -462,14 +462,20 @@ impl CloudFront {
         &self,
         id: &str,
     ) -> Result<Option<Versioned<DistributionConfig>>, AwsError> {
-        found(self.api.get_distribution_config(id).await)
+        found(
+            self.api("GetDistributionConfig")
+                .await
+                .get_distribution_config(id)
+                .await,
+        )
     }
 
     /// Every distribution of the account, as summaries (which carry `Comment` and `Aliases`).
     pub async fn list_distribution_summaries(&self) -> Result<Vec<DistributionSummary>, AwsError> {
         all_pages(|marker| async move {
             let page = self
-                .api
+                .api("ListDistributions")
+                .await
                 .list_distributions(marker, DISTRIBUTIONS_PAGE_SIZE)
                 .await?;
             let next = page
@@ -491,7 +497,10 @@ impl CloudFront {
             .distribution_config(config)
             .tags(Tags::builder().set_items(Some(to_tags(tags)?)).build())
             .build();
-        self.api.create_distribution_with_tags(with_tags).await
+        self.api("CreateDistributionWithTags")
+            .await
+            .create_distribution_with_tags(with_tags)
+            .await
     }
 
     /// Replaces the configuration of the distribution whose version is `etag`.
@@ -502,7 +511,10 @@ impl CloudFront {
         mut config: DistributionConfig,
     ) -> Result<Versioned<Distribution>, AwsError> {
         prepare_for_update(&mut config);
-        self.api.update_distribution(id, etag, config).await
+        self.api("UpdateDistribution")
+            .await
+            .update_distribution(id, etag, config)
+            .await
     }
 
     /// Reads the configuration, lets `change` edit it, and writes it back with `If-Match`;
@@ -521,7 +533,11 @@ impl CloudFront {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let current = self.api.get_distribution_config(id).await?;
+            let current = self
+                .api("GetDistributionConfig")
+                .await
+                .get_distribution_config(id)
+                .await?;
             let mut config = current.value;
             if !change(&mut config)? {
                 return Ok(DistributionUpdate {
@@ -576,7 +592,12 @@ impl CloudFront {
     /// (`DistributionNotDisabled`, a [`ErrorKind::Conflict`], otherwise). A distribution
     /// already gone is success.
     pub async fn delete_distribution(&self, id: &str, etag: &str) -> Result<(), AwsError> {
-        ignore_not_found(self.api.delete_distribution(id, etag).await)
+        ignore_not_found(
+            self.api("DeleteDistribution")
+                .await
+                .delete_distribution(id, etag)
+                .await,
+        )
     }
 
     /// Waits until the distribution's status is `Deployed`, polling every
@@ -593,7 +614,11 @@ impl CloudFront {
             self.waits.distribution_poll,
             deadline,
             || async {
-                let distribution = self.api.get_distribution(id).await?;
+                let distribution = self
+                    .api("GetDistribution")
+                    .await
+                    .get_distribution(id)
+                    .await?;
                 Ok(if distribution.value.status == STATUS_DEPLOYED {
                     Poll::Ready(distribution)
                 } else {
@@ -611,7 +636,7 @@ impl CloudFront {
         &self,
         id: &str,
     ) -> Result<Option<Versioned<CachePolicy>>, AwsError> {
-        found(self.api.get_cache_policy(id).await)
+        found(self.api("GetCachePolicy").await.get_cache_policy(id).await)
     }
 
     /// Creates a cache policy.
@@ -619,7 +644,10 @@ impl CloudFront {
         &self,
         config: CachePolicyConfig,
     ) -> Result<Versioned<CachePolicy>, AwsError> {
-        self.api.create_cache_policy(config).await
+        self.api("CreateCachePolicy")
+            .await
+            .create_cache_policy(config)
+            .await
     }
 
     /// Replaces the configuration of the cache policy whose version is `etag`.
@@ -629,13 +657,21 @@ impl CloudFront {
         etag: &str,
         config: CachePolicyConfig,
     ) -> Result<Versioned<CachePolicy>, AwsError> {
-        self.api.update_cache_policy(id, etag, config).await
+        self.api("UpdateCachePolicy")
+            .await
+            .update_cache_policy(id, etag, config)
+            .await
     }
 
     /// Deletes a cache policy; one still attached to a distribution fails with
     /// `CachePolicyInUse` ([`ErrorKind::Conflict`]). A policy already gone is success.
     pub async fn delete_cache_policy(&self, id: &str, etag: &str) -> Result<(), AwsError> {
-        ignore_not_found(self.api.delete_cache_policy(id, etag).await)
+        ignore_not_found(
+            self.api("DeleteCachePolicy")
+                .await
+                .delete_cache_policy(id, etag)
+                .await,
+        )
     }
 
     // ---- origin request policies ---------------------------------------------------------
@@ -645,7 +681,12 @@ impl CloudFront {
         &self,
         id: &str,
     ) -> Result<Option<Versioned<OriginRequestPolicy>>, AwsError> {
-        found(self.api.get_origin_request_policy(id).await)
+        found(
+            self.api("GetOriginRequestPolicy")
+                .await
+                .get_origin_request_policy(id)
+                .await,
+        )
     }
 
     /// Creates an origin request policy.
@@ -653,13 +694,21 @@ impl CloudFront {
         &self,
         config: OriginRequestPolicyConfig,
     ) -> Result<Versioned<OriginRequestPolicy>, AwsError> {
-        self.api.create_origin_request_policy(config).await
+        self.api("CreateOriginRequestPolicy")
+            .await
+            .create_origin_request_policy(config)
+            .await
     }
 
     /// Deletes an origin request policy (`OriginRequestPolicyInUse` while attached). A policy
     /// already gone is success.
     pub async fn delete_origin_request_policy(&self, id: &str, etag: &str) -> Result<(), AwsError> {
-        ignore_not_found(self.api.delete_origin_request_policy(id, etag).await)
+        ignore_not_found(
+            self.api("DeleteOriginRequestPolicy")
+                .await
+                .delete_origin_request_policy(id, etag)
+                .await,
+        )
     }
 
     /// The account's own cache policy named `name`, with its ETag, or `None`.
@@ -668,7 +717,11 @@ impl CloudFront {
         name: &str,
     ) -> Result<Option<Versioned<CachePolicy>>, AwsError> {
         let all = all_pages(|marker| async move {
-            let page = self.api.list_cache_policies(marker).await?;
+            let page = self
+                .api("ListCachePolicies")
+                .await
+                .list_cache_policies(marker)
+                .await?;
             Ok((page.items, page.next.filter(|m| !m.is_empty())))
         })
         .await?;
@@ -689,7 +742,11 @@ impl CloudFront {
         name: &str,
     ) -> Result<Option<Versioned<OriginRequestPolicy>>, AwsError> {
         let all = all_pages(|marker| async move {
-            let page = self.api.list_origin_request_policies(marker).await?;
+            let page = self
+                .api("ListOriginRequestPolicies")
+                .await
+                .list_origin_request_policies(marker)
+                .await?;
             Ok((page.items, page.next.filter(|m| !m.is_empty())))
         })
         .await?;
@@ -711,7 +768,8 @@ impl CloudFront {
     ) -> Result<Vec<String>, AwsError> {
         all_pages(|marker| async move {
             let page = self
-                .api
+                .api("ListDistributionsByCachePolicyId")
+                .await
                 .list_distributions_by_cache_policy_id(id, marker)
                 .await?;
             Ok((page.items, page.next))
@@ -726,7 +784,8 @@ impl CloudFront {
     ) -> Result<Vec<String>, AwsError> {
         all_pages(|marker| async move {
             let page = self
-                .api
+                .api("ListDistributionsByOriginRequestPolicyId")
+                .await
                 .list_distributions_by_origin_request_policy_id(id, marker)
                 .await?;
             Ok((page.items, page.next))
@@ -738,7 +797,11 @@ impl CloudFront {
 
     /// The tags of a distribution (by ARN).
     pub async fn list_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-        let tags = self.api.list_tags_for_resource(arn).await?;
+        let tags = self
+            .api("ListTagsForResource")
+            .await
+            .list_tags_for_resource(arn)
+            .await?;
         Ok(tags
             .into_iter()
             .map(|t| (t.key, t.value.unwrap_or_default()))
@@ -754,7 +817,10 @@ impl CloudFront {
         if tags.is_empty() {
             return Ok(());
         }
-        self.api.tag_resource(arn, to_tags(tags)?).await
+        self.api("TagResource")
+            .await
+            .tag_resource(arn, to_tags(tags)?)
+            .await
     }
 
     /// Removes tags by key.
@@ -762,7 +828,10 @@ impl CloudFront {
         if keys.is_empty() {
             return Ok(());
         }
-        self.api.untag_resource(arn, keys.to_vec()).await
+        self.api("UntagResource")
+            .await
+            .untag_resource(arn, keys.to_vec())
+            .await
     }
 }
 

@@ -313,7 +313,12 @@ pub type Elbv2 = Service<dyn Elbv2Api>;
 impl Elbv2 {
     /// The listener, or `None` when it does not exist.
     pub async fn find_listener_by_arn(&self, arn: &str) -> Result<Option<Listener>, AwsError> {
-        let listeners = found(self.api.describe_listeners(vec![arn.to_string()]).await)?;
+        let listeners = found(
+            self.api("DescribeListeners")
+                .await
+                .describe_listeners(vec![arn.to_string()])
+                .await,
+        )?;
         Ok(listeners.and_then(|l| l.into_iter().next()))
     }
 
@@ -324,7 +329,8 @@ impl Elbv2 {
     ) -> Result<Vec<Listener>, AwsError> {
         all_pages(|marker| async move {
             let page = self
-                .api
+                .api("DescribeLoadBalancerListeners")
+                .await
                 .describe_load_balancer_listeners(load_balancer_arn, marker)
                 .await?;
             Ok((page.items, page.next))
@@ -348,7 +354,8 @@ impl Elbv2 {
         arn: &str,
     ) -> Result<Option<LoadBalancer>, AwsError> {
         let lbs = found(
-            self.api
+            self.api("DescribeLoadBalancers")
+                .await
                 .describe_load_balancers(vec![arn.to_string()])
                 .await,
         )?;
@@ -360,7 +367,12 @@ impl Elbv2 {
         &self,
         arn: &str,
     ) -> Result<Option<TargetGroup>, AwsError> {
-        let groups = found(self.api.describe_target_groups(vec![arn.to_string()]).await)?;
+        let groups = found(
+            self.api("DescribeTargetGroups")
+                .await
+                .describe_target_groups(vec![arn.to_string()])
+                .await,
+        )?;
         Ok(groups.and_then(|g| g.into_iter().next()))
     }
 
@@ -374,7 +386,8 @@ impl Elbv2 {
     async fn describe_listener_rules(&self, listener_arn: &str) -> Result<Vec<Rule>, AwsError> {
         all_pages(|marker| async move {
             let page = self
-                .api
+                .api("DescribeRules")
+                .await
                 .describe_rules(listener_arn, marker, RULES_PAGE_SIZE)
                 .await?;
             Ok((page.items, page.next))
@@ -390,7 +403,12 @@ impl Elbv2 {
             .collect();
         let mut tags_by_arn: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for chunk in arns.chunks(TAGS_PER_DESCRIBE) {
-            for description in self.api.describe_tags(chunk.to_vec()).await? {
+            for description in self
+                .api("DescribeTags")
+                .await
+                .describe_tags(chunk.to_vec())
+                .await?
+            {
                 let Some(arn) = description.resource_arn else {
                     continue;
                 };
@@ -417,7 +435,8 @@ impl Elbv2 {
     pub async fn create_rule(&self, spec: &HostRule) -> Result<ListenerRule, AwsError> {
         let (conditions, actions) = host_rule_parts(&spec.hosts, &spec.target_group_arn);
         let rule = self
-            .api
+            .api("CreateRule")
+            .await
             .create_rule(
                 &spec.listener_arn,
                 spec.priority,
@@ -440,7 +459,10 @@ impl Elbv2 {
         target_group_arn: &str,
     ) -> Result<Rule, AwsError> {
         let (conditions, actions) = host_rule_parts(hosts, target_group_arn);
-        self.api.modify_rule(rule_arn, conditions, actions).await
+        self.api("ModifyRule")
+            .await
+            .modify_rule(rule_arn, conditions, actions)
+            .await
     }
 
     /// Moves rules to new priorities in one call (AWS applies them together, so two rules
@@ -458,12 +480,15 @@ impl Elbv2 {
                     .build()
             })
             .collect();
-        self.api.set_rule_priorities(pairs).await
+        self.api("SetRulePriorities")
+            .await
+            .set_rule_priorities(pairs)
+            .await
     }
 
     /// Deletes a rule; a rule already gone (`RuleNotFound`) is success.
     pub async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
-        match self.api.delete_rule(rule_arn).await {
+        match self.api("DeleteRule").await.delete_rule(rule_arn).await {
             Err(err) if err.is_not_found() => Ok(()),
             other => other,
         }
@@ -478,7 +503,8 @@ impl Elbv2 {
         if tags.is_empty() {
             return Ok(());
         }
-        self.api
+        self.api("AddTags")
+            .await
             .add_tags(vec![arn.to_string()], to_tags(tags))
             .await
     }
@@ -488,7 +514,8 @@ impl Elbv2 {
         if keys.is_empty() {
             return Ok(());
         }
-        self.api
+        self.api("RemoveTags")
+            .await
             .remove_tags(vec![arn.to_string()], keys.to_vec())
             .await
     }

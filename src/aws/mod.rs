@@ -14,6 +14,7 @@ pub mod clients;
 pub mod cloudfront;
 pub mod elbv2;
 pub mod error;
+pub mod pace;
 pub mod retry;
 pub mod route53;
 pub mod wait;
@@ -25,20 +26,41 @@ pub use error::{AwsError, ErrorKind};
 pub use route53::Route53;
 pub use wait::{Deadline, WaitSettings};
 
+use pace::Pace;
+
 use std::sync::Arc;
 
 /// A service's finders, mutations and waiters over its API (`A`: the SDK client, or a fake in
 /// tests), with the pauses of this layer's own loops. [`CloudFront`], [`Route53`] and
 /// [`Elbv2`] are this over their `*Api` traits.
 pub struct Service<A: ?Sized> {
-    api: Arc<A>,
+    inner: Arc<A>,
     waits: WaitSettings,
+    pace: Arc<Pace>,
 }
 
 impl<A: ?Sized> Service<A> {
-    /// The operations over `api`, pausing as `waits` says.
+    /// The operations over `api`, pausing as `waits` says, at any rate.
     pub fn new(api: Arc<A>, waits: WaitSettings) -> Self {
-        Self { api, waits }
+        Self {
+            inner: api,
+            waits,
+            pace: Arc::new(Pace::unlimited()),
+        }
+    }
+
+    /// The same, calling no faster than `limits` (times `scale`; see [`pace`]).
+    pub fn with_limits(self, limits: pace::Limits, scale: u32) -> Self {
+        Self {
+            pace: Arc::new(Pace::new(limits, scale)),
+            ..self
+        }
+    }
+
+    /// The API, once `operation` may be sent at the service's pace.
+    async fn api(&self, operation: &str) -> &A {
+        self.pace.take(operation).await;
+        &self.inner
     }
 
     /// Sleeps before retry number `attempt` after a lost optimistic-concurrency race.
@@ -50,8 +72,9 @@ impl<A: ?Sized> Service<A> {
 impl<A: ?Sized> Clone for Service<A> {
     fn clone(&self) -> Self {
         Self {
-            api: self.api.clone(),
+            inner: self.inner.clone(),
             waits: self.waits,
+            pace: self.pace.clone(),
         }
     }
 }

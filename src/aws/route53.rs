@@ -146,7 +146,12 @@ impl Route53 {
         &self,
         zone_id: &str,
     ) -> Result<Option<HostedZone>, AwsError> {
-        found(self.api.get_hosted_zone(bare_zone_id(zone_id)).await)
+        found(
+            self.api("GetHostedZone")
+                .await
+                .get_hosted_zone(bare_zone_id(zone_id))
+                .await,
+        )
     }
 
     /// Every record of the zone.
@@ -154,7 +159,8 @@ impl Route53 {
         let zone_id = bare_zone_id(zone_id);
         all_pages(|start| async move {
             let page = self
-                .api
+                .api("ListResourceRecordSets")
+                .await
                 .list_resource_record_sets(zone_id, start, RECORDS_PAGE_SIZE)
                 .await?;
             Ok((page.items, page.next))
@@ -178,7 +184,12 @@ impl Route53 {
                 .set_changes(Some(batch))
                 .build()
                 .map_err(invalid_change)?;
-            changes.push(self.api.change_resource_record_sets(zone_id, batch).await?);
+            changes.push(
+                self.api("ChangeResourceRecordSets")
+                    .await
+                    .change_resource_record_sets(zone_id, batch)
+                    .await?,
+            );
         }
         Ok(changes)
     }
@@ -198,7 +209,7 @@ impl Route53 {
             self.waits.change_poll,
             deadline,
             || async {
-                let info = self.api.get_change(change_id).await?;
+                let info = self.api("GetChange").await.get_change(change_id).await?;
                 Ok(if info.status == ChangeStatus::Insync {
                     Poll::Ready(info)
                 } else {

@@ -26,9 +26,17 @@ pub use config::ProviderConfig;
 /// emulators that deploy instantly. A duration such as `50ms`.
 pub const POLL_INTERVAL_ENV: &str = "GATEWAY_POLL_INTERVAL";
 
-/// The client options: AWS's defaults, or the pauses [`POLL_INTERVAL_ENV`] asks for.
+/// Multiplies the request rates the provider keeps to (AWS's, a little under), for emulators
+/// that run AWS's time faster; `0` stops pacing. An integer.
+pub const RATE_SCALE_ENV: &str = "GATEWAY_RATE_SCALE";
+
+/// The client options: AWS's defaults, or the pauses [`POLL_INTERVAL_ENV`] and the pace
+/// [`RATE_SCALE_ENV`] ask for.
 pub fn client_options(get_env: impl Fn(&str) -> Option<String>) -> ClientOptions {
     let mut options = ClientOptions::default();
+    if let Some(scale) = get_env(RATE_SCALE_ENV).and_then(|v| v.trim().parse().ok()) {
+        options.rate_scale = scale;
+    }
     if let Some(interval) = get_env(POLL_INTERVAL_ENV).and_then(|v| parse_duration(&v).ok()) {
         options.waits.distribution_poll = interval;
         options.waits.change_poll = interval;

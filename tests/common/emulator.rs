@@ -197,8 +197,13 @@ pub fn shared_files() -> (PathBuf, PathBuf) {
 }
 
 /// Pauses short enough for an emulator.
+/// How much faster than AWS's request rates the tests call the emulator (which answers in
+/// milliseconds and limits nothing unless its time model says so): paced, but not slowed.
+pub const TEST_RATE_SCALE: u32 = 50;
+
 pub fn fast_options() -> ClientOptions {
     ClientOptions {
+        rate_scale: TEST_RATE_SCALE,
         sdk_backoff: SdkBackoff {
             initial: Duration::from_millis(5),
             max: Duration::from_millis(50),

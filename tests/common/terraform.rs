@@ -171,6 +171,7 @@ impl Workspace {
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
             ("GATEWAY_POLL_INTERVAL", "20ms"),
+            ("GATEWAY_RATE_SCALE", "50"),
         ] {
             self.env.push((k.to_string(), v.to_string()));
         }

@@ -363,6 +363,8 @@ resource "gateway_shared_edge" "main" {{
         ] {
             ws.env.push((k.to_string(), v.to_string()));
         }
+        let scale = emulator::TEST_RATE_SCALE.to_string();
+        ws.env.push(("GATEWAY_RATE_SCALE".to_string(), scale));
         ws
     }
 

@@ -1,0 +1,223 @@
+//! Keeping inside AWS's request rates instead of running into them: a token bucket per class
+//! of call, waited on before each call. A throttled call costs a retry with backoff, and a
+//! burst of throttles slows a large apply more than an even pace does; Route53 in particular
+//! allows five requests per second per account.
+//!
+//! The rates are a little under AWS's: Route53's is documented; ELBv2 documents token buckets
+//! per account and region (its read bucket holds 40 and refills at 10 a second; the mutating
+//! ones are smaller and not quantified); CloudFront publishes none, and users report about one
+//! distribution change a second. Several Terraform processes of one account each keep their
+//! own pace, and what they add up to beyond AWS's limits is retried by the SDK.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A rate: `per_second` calls on average, at most `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+/// Which calls a rate applies to: an operation (`CreateRule`), a prefix (`Describe*`), or
+/// every call of the service (`*`). The most specific rule of a call applies.
+pub type Limits = &'static [(&'static str, Rate)];
+
+/// Route53: 5 requests per second per account, documented.
+pub const ROUTE53: Limits = &[(
+    "*",
+    Rate {
+        per_second: 4.0,
+        burst: 4.0,
+    },
+)];
+
+/// ELBv2: reads from a bucket of 40 refilled at 10 a second, as documented; changes from a
+/// smaller one.
+pub const ELBV2: Limits = &[
+    (
+        "Describe*",
+        Rate {
+            per_second: 8.0,
+            burst: 20.0,
+        },
+    ),
+    (
+        "*",
+        Rate {
+            per_second: 4.0,
+            burst: 10.0,
+        },
+    ),
+];
+
+/// CloudFront: changes to distributions about once a second, everything else ten a second.
+pub const CLOUDFRONT: Limits = &[
+    (
+        "CreateDistribution*",
+        Rate {
+            per_second: 0.8,
+            burst: 3.0,
+        },
+    ),
+    (
+        "UpdateDistribution",
+        Rate {
+            per_second: 0.8,
+            burst: 3.0,
+        },
+    ),
+    (
+        "DeleteDistribution",
+        Rate {
+            per_second: 0.8,
+            burst: 3.0,
+        },
+    ),
+    (
+        "*",
+        Rate {
+            per_second: 8.0,
+            burst: 10.0,
+        },
+    ),
+];
+
+/// The buckets of one service's calls.
+#[derive(Debug)]
+pub struct Pace {
+    buckets: Vec<(&'static str, Rate, Mutex<Bucket>)>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// May go below zero: callers reserve tokens ahead and sleep until theirs is due.
+    tokens: f64,
+    at: Instant,
+}
+
+impl Pace {
+    /// No pacing at all.
+    pub fn unlimited() -> Self {
+        Self {
+            buckets: Vec::new(),
+        }
+    }
+
+    /// `limits`, every rate multiplied by `scale` (an emulator running AWS's time faster);
+    /// a scale of 0 paces nothing.
+    pub fn new(limits: Limits, scale: u32) -> Self {
+        if scale == 0 {
+            return Self::unlimited();
+        }
+        let now = Instant::now();
+        Self {
+            buckets: limits
+                .iter()
+                .map(|(pattern, rate)| {
+                    let rate = Rate {
+                        per_second: rate.per_second * f64::from(scale),
+                        burst: rate.burst,
+                    };
+                    let bucket = Bucket {
+                        tokens: rate.burst,
+                        at: now,
+                    };
+                    (*pattern, rate, Mutex::new(bucket))
+                })
+                .collect(),
+        }
+    }
+
+    /// Waits until `operation` may be sent.
+    pub async fn take(&self, operation: &str) {
+        let wait = self.reserve(operation, Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Takes a token of `operation`'s bucket at `now`; answers how long to wait for it.
+    fn reserve(&self, operation: &str, now: Instant) -> Duration {
+        let Some((_, rate, bucket)) = self
+            .buckets
+            .iter()
+            .filter(|(pattern, _, _)| matches(pattern, operation))
+            .max_by_key(|(pattern, _, _)| specificity(pattern))
+        else {
+            return Duration::ZERO;
+        };
+        let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate.per_second).min(rate.burst);
+        bucket.at = now;
+        bucket.tokens -= 1.0;
+        if bucket.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-bucket.tokens / rate.per_second)
+        }
+    }
+}
+
+fn matches(pattern: &str, operation: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => operation.starts_with(prefix),
+        None => pattern == operation,
+    }
+}
+
+/// An exact operation before the longest prefix before `*`.
+fn specificity(pattern: &str) -> (bool, usize) {
+    (!pattern.ends_with('*'), pattern.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_beyond_the_burst_are_spaced_by_the_rate() {
+        let pace = Pace::new(ROUTE53, 1);
+        let start = Instant::now();
+        let waits: Vec<Duration> = (0..8).map(|_| pace.reserve("GetChange", start)).collect();
+        assert!(waits[..4].iter().all(|w| w.is_zero()), "{waits:?}");
+        // Then one every quarter second (4 a second), queued in order.
+        for (i, wait) in waits[4..].iter().enumerate() {
+            let expected = 0.25 * (i + 1) as f64;
+            assert!((wait.as_secs_f64() - expected).abs() < 1e-9, "{waits:?}");
+        }
+        // After a second of quiet, a second's worth of tokens is back (the queue paid first).
+        let later = start + Duration::from_secs(3);
+        assert!(pace.reserve("ChangeResourceRecordSets", later).is_zero());
+    }
+
+    #[test]
+    fn the_most_specific_rule_applies_and_its_bucket_only() {
+        let pace = Pace::new(CLOUDFRONT, 1);
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert!(pace.reserve("UpdateDistribution", now).is_zero());
+        }
+        assert!(
+            !pace.reserve("UpdateDistribution", now).is_zero(),
+            "burst of 3"
+        );
+        assert!(
+            pace.reserve("GetDistribution", now).is_zero(),
+            "another bucket"
+        );
+        assert!(pace.reserve("CreateDistributionWithTags", now).is_zero());
+        assert!(matches("Describe*", "DescribeRules") && !matches("Describe*", "CreateRule"));
+    }
+
+    #[test]
+    fn scales_multiply_the_rates_and_zero_paces_nothing() {
+        let now = Instant::now();
+        let fast = Pace::new(ROUTE53, 10);
+        let waits: Vec<Duration> = (0..6).map(|_| fast.reserve("GetChange", now)).collect();
+        assert!((waits[5].as_secs_f64() - 0.05).abs() < 1e-9, "{waits:?}");
+        let none = Pace::new(ROUTE53, 0);
+        assert!((0..100).all(|_| none.reserve("GetChange", now).is_zero()));
+    }
+}
