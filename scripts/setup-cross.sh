@@ -92,8 +92,8 @@ fi
 mkdir -p "$STATE"
 pip_pins=()
 if [[ $darwin == 1 ]]; then
-  if [[ ! -x $ZIG_VENV/bin/python ]] || ! "$ZIG_VENV/bin/python" -m pip freeze 2>/dev/null | grep -qx "${ZIG_PIP[0]}" ||
-    ! "$ZIG_VENV/bin/python" -m pip freeze 2>/dev/null | grep -qx "${ZIG_PIP[1]}"; then
+  frozen=$("$ZIG_VENV/bin/python" -m pip freeze 2>/dev/null || true)
+  if ! grep -qx "${ZIG_PIP[0]}" <<<"$frozen" || ! grep -qx "${ZIG_PIP[1]}" <<<"$frozen"; then
     log "pip install ${ZIG_PIP[*]} into $ZIG_VENV"
     python3 -m venv "$ZIG_VENV" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
     "$ZIG_VENV/bin/python" -m pip install -q --disable-pip-version-check "${ZIG_PIP[@]}" >&2
