@@ -10,7 +10,7 @@ provider registry and a network mirror. Standard library only; scripts/release c
   release.py hash1    ZIP...        (prints Terraform's h1: hash of each zip's contents)
 
 Names follow HashiCorp's release layout:
-  terraform-provider-<type>_<ver>_<os>_<arch>.zip   holding terraform-provider-<type>_v<ver>
+  terraform-provider-<type>_<ver>_<os>_<arch>.zip   holding terraform-provider-<type>_v<ver> (.exe on Windows)
   terraform-provider-<type>_<ver>_manifest.json      terraform-registry-manifest.json
   terraform-provider-<type>_<ver>_SHA256SUMS         (zips and manifest; .sig beside it)
 """
@@ -112,20 +112,51 @@ def hash1_zip(path):
     return "h1:" + base64.b64encode(summary).decode()
 
 
-# ELF e_machine of each platform's binaries: a binary is never packaged under another platform's name.
-ELF_MACHINE = {"linux_amd64": 0x3E, "linux_arm64": 0xB7}
+# The executable format each platform's binaries have, and the machine field that format records: a binary is
+# never packaged under another platform's name.
+#   ELF:    e_machine (EM_X86_64, EM_AARCH64)
+#   PE:     the COFF header's Machine (IMAGE_FILE_MACHINE_AMD64, _ARM64)
+#   Mach-O: cputype (CPU_TYPE_X86_64, CPU_TYPE_ARM64), 64-bit little-endian images only
+PLATFORM_FORMAT = {
+    "linux_amd64": ("ELF", 0x3E),
+    "linux_arm64": ("ELF", 0xB7),
+    "windows_amd64": ("PE", 0x8664),
+    "windows_arm64": ("PE", 0xAA64),
+    "darwin_amd64": ("Mach-O", 0x01000007),
+    "darwin_arm64": ("Mach-O", 0x0100000C),
+}
+MACHO_MAGIC_64_LE = b"\xcf\xfa\xed\xfe"
+
+
+def executable_format(path):
+    """(format, machine) of the executable at path, or (None, None) when it is none of ELF, PE, Mach-O."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if len(head) >= 20 and head[:4] == b"\x7fELF":
+        return "ELF", int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    if len(head) >= 64 and head[:2] == b"MZ":
+        pe = int.from_bytes(head[0x3C:0x40], "little")
+        if pe + 6 <= len(head) and head[pe : pe + 4] == b"PE\0\0":
+            return "PE", int.from_bytes(head[pe + 4 : pe + 6], "little")
+    if len(head) >= 8 and head[:4] == MACHO_MAGIC_64_LE:
+        return "Mach-O", int.from_bytes(head[4:8], "little")
+    return None, None
 
 
 def check_binary(path, platform):
-    if platform not in ELF_MACHINE:
-        die(f"unsupported platform {platform} (known: {', '.join(ELF_MACHINE)})")
-    with open(path, "rb") as f:
-        head = f.read(20)
-    if len(head) < 20 or head[:4] != b"\x7fELF":
-        die(f"{path} is not an ELF executable, so not a {platform} binary")
-    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
-    if machine != ELF_MACHINE[platform]:
-        die(f"{path} is built for ELF machine {machine:#x}, not {platform}")
+    if platform not in PLATFORM_FORMAT:
+        die(f"unsupported platform {platform} (known: {', '.join(PLATFORM_FORMAT)})")
+    want_format, want_machine = PLATFORM_FORMAT[platform]
+    fmt, machine = executable_format(path)
+    if fmt != want_format:
+        die(f"{path} is not a{'n' if want_format[0] in 'AEIOU' else ''} {want_format} executable, so not a {platform} binary")
+    if machine != want_machine:
+        die(f"{path} is a {fmt} executable for machine {machine:#x}, not {platform}")
+
+
+def entry_name(version, platform):
+    """The zip's one entry, as Terraform looks for it: terraform-provider-<type>_v<ver>, .exe on Windows."""
+    return f"{PROJECT}_v{version}" + (".exe" if platform.startswith("windows_") else "")
 
 
 def cmd_pack(args):
@@ -133,7 +164,7 @@ def cmd_pack(args):
     if not os.path.isfile(args.binary):
         die(f"no binary at {args.binary}")
     check_binary(args.binary, args.platform)
-    entry = f"{PROJECT}_v{args.version}"
+    entry = entry_name(args.version, args.platform)
     info = zipfile.ZipInfo(entry, date_time=zip_time())
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = ZIP_CREATE_SYSTEM_UNIX

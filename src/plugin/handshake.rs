@@ -33,14 +33,16 @@ pub enum ListenAddr {
 }
 
 impl ListenAddr {
-    fn network(&self) -> &'static str {
+    /// go-plugin's name of the network: `unix` or `tcp`.
+    pub fn network(&self) -> &'static str {
         match self {
             ListenAddr::Unix(_) => "unix",
             ListenAddr::Tcp(_) => "tcp",
         }
     }
 
-    fn address(&self) -> String {
+    /// The address in go-plugin's notation: a socket path, or `127.0.0.1:<port>`.
+    pub fn address(&self) -> String {
         match self {
             ListenAddr::Unix(path) => path.display().to_string(),
             ListenAddr::Tcp(addr) => addr.to_string(),
@@ -53,8 +55,30 @@ impl ListenAddr {
 pub enum Transport {
     /// A unix socket in this directory (go-plugin's choice on every Unix).
     Unix { dir: PathBuf },
-    /// A loopback TCP port between `min` and `max` inclusive.
+    /// A loopback TCP port between `min` and `max` inclusive (go-plugin's only choice on
+    /// Windows).
     Tcp { min: u16, max: u16 },
+}
+
+/// go-plugin's port range when Terraform sets none.
+const DEFAULT_MIN_PORT: u16 = 10000;
+const DEFAULT_MAX_PORT: u16 = 25000;
+
+impl Transport {
+    /// Where a plugin listens when nothing asks otherwise: a unix socket in the temporary
+    /// directory, or on Windows, where go-plugin's client expects TCP, a loopback port.
+    pub fn platform_default() -> Self {
+        if cfg!(windows) {
+            Transport::Tcp {
+                min: DEFAULT_MIN_PORT,
+                max: DEFAULT_MAX_PORT,
+            }
+        } else {
+            Transport::Unix {
+                dir: std::env::temp_dir(),
+            }
+        }
+    }
 }
 
 /// What Terraform told the plugin through the environment.
@@ -110,7 +134,8 @@ pub fn negotiate_version(offered: Option<&str>) -> Result<u32, PluginError> {
 }
 
 fn transport_from_env(get: &impl Fn(&str) -> Option<String>) -> Result<Transport, PluginError> {
-    let wants_tcp = matches!(get("GATEWAY_PLUGIN_TRANSPORT").as_deref(), Some("tcp"));
+    let wants_tcp =
+        cfg!(windows) || matches!(get("GATEWAY_PLUGIN_TRANSPORT").as_deref(), Some("tcp"));
     if !wants_tcp {
         let dir = get("PLUGIN_UNIX_SOCKET_DIR")
             .filter(|d| !d.is_empty())
@@ -127,8 +152,8 @@ fn transport_from_env(get: &impl Fn(&str) -> Option<String>) -> Result<Transport
                 .map_err(|_| PluginError::Handshake(format!("{key}={v:?} is not a port number"))),
         }
     };
-    let min = port("PLUGIN_MIN_PORT", 10000)?;
-    let max = port("PLUGIN_MAX_PORT", 25000)?;
+    let min = port("PLUGIN_MIN_PORT", DEFAULT_MIN_PORT)?;
+    let max = port("PLUGIN_MAX_PORT", DEFAULT_MAX_PORT)?;
     if min > max {
         return Err(PluginError::Handshake(format!(
             "PLUGIN_MIN_PORT ({min}) is greater than PLUGIN_MAX_PORT ({max})"
@@ -188,6 +213,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn defaults_to_a_unix_socket() {
         let hs = HandshakeEnv::from_env(env(&[COOKIE, CERT, ("PLUGIN_UNIX_SOCKET_DIR", "/run/x")]))
             .unwrap();

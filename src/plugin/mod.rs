@@ -9,7 +9,9 @@ pub mod stdio;
 pub mod tls;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,7 +19,9 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
@@ -145,24 +149,23 @@ pub async fn serve<P: Provider>(
     result
 }
 
-/// Debug mode: plaintext on a unix socket, printing the `TF_REATTACH_PROVIDERS` value so a person
-/// can run Terraform against this process (under a debugger, say). Stops on Ctrl-C.
+/// Debug mode: plaintext on a unix socket (a loopback port on Windows), printing the
+/// `TF_REATTACH_PROVIDERS` value so a person can run Terraform against this process (under a
+/// debugger, say). Stops on Ctrl-C.
 pub async fn serve_debug<P: Provider>(
     provider: P,
     shutdown: CancellationToken,
 ) -> Result<(), PluginError> {
-    let dir = std::env::temp_dir();
-    let listener = Listener::bind(&Transport::Unix { dir }).await?;
-    let ListenAddr::Unix(path) = listener.addr.clone() else {
-        unreachable!("debug mode binds a unix socket");
-    };
+    let listener = Listener::bind(&Transport::platform_default()).await?;
+    let addr = listener.addr.clone();
+    let cleanup = listener.cleanup_path();
     let reattach = serde_json::json!({
         PROVIDER_ADDRESS: {
             "Protocol": "grpc",
             "ProtocolVersion": handshake::APP_PROTOCOL_VERSION,
             "Pid": std::process::id(),
             "Test": true,
-            "Addr": {"Network": "unix", "String": path.display().to_string()},
+            "Addr": {"Network": addr.network(), "String": addr.address()},
         }
     });
     announce(&format!(
@@ -188,7 +191,9 @@ pub async fn serve_debug<P: Provider>(
         }
     });
     let result = run_server(provider, ReceiverStream::new(rx), shutdown).await;
-    let _ = std::fs::remove_file(path);
+    if let Some(path) = cleanup {
+        let _ = std::fs::remove_file(path);
+    }
     result
 }
 
@@ -283,6 +288,7 @@ struct Listener {
 }
 
 enum Inner {
+    #[cfg(unix)]
     Unix(UnixListener),
     Tcp(TcpListener),
 }
@@ -290,6 +296,7 @@ enum Inner {
 impl Listener {
     async fn bind(transport: &Transport) -> Result<Self, PluginError> {
         match transport {
+            #[cfg(unix)]
             Transport::Unix { dir } => {
                 let path = unique_socket_path(dir);
                 let listener = UnixListener::bind(&path)?;
@@ -299,6 +306,10 @@ impl Listener {
                     inner: Inner::Unix(listener),
                 })
             }
+            #[cfg(not(unix))]
+            Transport::Unix { .. } => Err(PluginError::Handshake(
+                "unix sockets are not available on this platform".into(),
+            )),
             Transport::Tcp { min, max } => {
                 let mut last_err = None;
                 for port in *min..=*max {
@@ -323,6 +334,7 @@ impl Listener {
 
     async fn accept(&self) -> std::io::Result<PluginStream> {
         match &self.inner {
+            #[cfg(unix)]
             Inner::Unix(l) => l.accept().await.map(|(s, _)| PluginStream::Unix(s)),
             Inner::Tcp(l) => l.accept().await.map(|(s, _)| PluginStream::Tcp(s)),
         }
@@ -336,6 +348,7 @@ impl Listener {
     }
 }
 
+#[cfg(unix)]
 fn unique_socket_path(dir: &Path) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -344,6 +357,7 @@ fn unique_socket_path(dir: &Path) -> PathBuf {
     dir.join(format!("plugin-gateway-{}-{nanos}", std::process::id()))
 }
 
+#[cfg(unix)]
 fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
@@ -351,6 +365,7 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
 
 /// A connection over either transport.
 pub enum PluginStream {
+    #[cfg(unix)]
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
 }
@@ -368,6 +383,7 @@ impl AsyncRead for PluginStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
+            #[cfg(unix)]
             PluginStream::Unix(s) => Pin::new(s).poll_read(cx, buf),
             PluginStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
         }
@@ -381,6 +397,7 @@ impl AsyncWrite for PluginStream {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
+            #[cfg(unix)]
             PluginStream::Unix(s) => Pin::new(s).poll_write(cx, buf),
             PluginStream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
         }
@@ -388,6 +405,7 @@ impl AsyncWrite for PluginStream {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
+            #[cfg(unix)]
             PluginStream::Unix(s) => Pin::new(s).poll_flush(cx),
             PluginStream::Tcp(s) => Pin::new(s).poll_flush(cx),
         }
@@ -395,6 +413,7 @@ impl AsyncWrite for PluginStream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
+            #[cfg(unix)]
             PluginStream::Unix(s) => Pin::new(s).poll_shutdown(cx),
             PluginStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
         }
