@@ -1,0 +1,93 @@
+//! What the provider adds over Terraform itself, at emulator speed (the time model off): the
+//! wall time of an apply and of a plan of one edge and 300 tenants, next to the same count of
+//! `terraform_data` resources (Terraform's built-in provider, no AWS) in the same run. Prints
+//! both and the ratio; asserts nothing.
+//!
+//! ```sh
+//! scripts/bench overhead [TENANTS]
+//! cargo bench --bench overhead -- [TENANTS]
+//! ```
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "../tests/scene/mod.rs"]
+mod scene;
+
+use std::time::{Duration, Instant};
+
+use scene::Scene;
+use serde_json::json;
+
+const VERSION: &str = "1.15.5";
+const DEFAULT_TENANTS: usize = 300;
+const APPLY: &[&str] = &[
+    "apply",
+    "-auto-approve",
+    "-input=false",
+    "-no-color",
+    "-parallelism=10",
+];
+const PLAN: &[&str] = &["plan", "-input=false", "-no-color", "-parallelism=10"];
+
+fn timed(ws: &common::terraform::Workspace, args: &[&str], what: &str) -> Duration {
+    let started = Instant::now();
+    let out = ws.run(args);
+    let took = started.elapsed();
+    assert!(
+        out.success(),
+        "{what} failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    took
+}
+
+fn main() {
+    let tenants = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(DEFAULT_TENANTS);
+    let scene = Scene::new("bench-overhead");
+    let rules = tenants.max(100);
+    scene.configure(json!({"elbv2_rules_per_alb_quota": rules}));
+    let names: Vec<String> = (0..tenants).map(|i| format!("\"t{i:04}\"")).collect();
+    let set = names.join(", ");
+
+    let baseline = scene.workspace(
+        VERSION,
+        &format!("resource \"terraform_data\" \"t\" {{\n  for_each = toset([{set}])\n  input    = each.key\n}}\n"),
+    );
+    let gateway = scene.workspace(
+        VERSION,
+        &format!(
+            "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{set}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n",
+            scene.provider_hcl(),
+            scene.edge_hcl(&format!("  max_listener_rules = {rules}")),
+        ),
+    );
+    let _ = baseline.run(&["init", "-input=false", "-no-color"]);
+
+    println!("overhead: {tenants} resources, Terraform {VERSION}, -parallelism=10, emulator without its time model");
+    let rows = [
+        (
+            "apply",
+            timed(&baseline, APPLY, "terraform_data apply"),
+            timed(&gateway, APPLY, "gateway apply"),
+        ),
+        (
+            "plan",
+            timed(&baseline, PLAN, "terraform_data plan"),
+            timed(&gateway, PLAN, "gateway plan"),
+        ),
+    ];
+    for (what, base, ours) in rows {
+        println!(
+            "  {what:<6} terraform_data {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
+            base,
+            ours,
+            ours.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+    let _ = gateway.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+}
