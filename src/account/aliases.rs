@@ -39,8 +39,9 @@ impl Aliases {
         distribution_id: &str,
         change: AliasChange,
     ) -> Result<AliasOutcome, AwsError> {
+        let ready = self.cloudfront.until_free("UpdateDistribution");
         self.merger
-            .submit(distribution_id, change, |batch| {
+            .submit(distribution_id, change, ready, |batch| {
                 self.write_batch(distribution_id, batch)
             })
             .await

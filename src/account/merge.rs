@@ -50,10 +50,13 @@ impl<Q, A> Default for Merger<Q, A> {
 
 impl<Q, A> Merger<Q, A> {
     /// Queues `request` for `key` and returns its answer, given by `write` (called with
-    /// every request queued for the key when this caller's turn comes, possibly none) or by a
-    /// call of another caller. `None` when the request was dropped unanswered.
-    pub async fn submit<W, F>(&self, key: &str, request: Q, write: W) -> Option<A>
+    /// every request queued for the key when this caller's turn comes) or by a call of another
+    /// caller. The turn's writer first awaits `ready` (the service's pace letting the write
+    /// go): whatever is requested meanwhile joins the same write. `None` when the request was
+    /// dropped unanswered.
+    pub async fn submit<R, W, F>(&self, key: &str, request: Q, ready: R, write: W) -> Option<A>
     where
+        R: Future<Output = ()>,
         W: FnOnce(Vec<Pending<Q, A>>) -> F,
         F: Future<Output = ()>,
     {
@@ -69,6 +72,16 @@ impl<Q, A> Merger<Q, A> {
             .push(Pending { request, reply });
         {
             let _turn = queue.turn.lock().await;
+            if queue
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+            {
+                // Written by an earlier turn already.
+                return answer.await.ok();
+            }
+            ready.await;
             let batch =
                 std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
             if !batch.is_empty() {
@@ -94,7 +107,7 @@ mod tests {
                 let (merger, writes) = (merger.clone(), writes.clone());
                 tokio::spawn(async move {
                     merger
-                        .submit("key", n, |batch| async move {
+                        .submit("key", n, async {}, |batch| async move {
                             writes.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(20)).await;
                             for pending in batch {
@@ -114,8 +127,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn requests_made_while_the_writer_waits_to_be_ready_join_its_write() {
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..10u32)
+            .map(|n| {
+                let (merger, writes) = (merger.clone(), writes.clone());
+                tokio::spawn(async move {
+                    // One request every 2 ms, while a write waits 50 ms to be let go.
+                    tokio::time::sleep(Duration::from_millis(2 * u64::from(n))).await;
+                    let ready = tokio::time::sleep(Duration::from_millis(50));
+                    merger
+                        .submit("key", n, ready, |batch| async move {
+                            writes.fetch_add(1, Ordering::SeqCst);
+                            for pending in batch {
+                                let answer = pending.request + 1;
+                                pending.answer(answer);
+                            }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (n, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), Some(n as u32 + 1));
+        }
+        assert_eq!(writes.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
     async fn an_unanswered_request_is_none() {
         let merger: Merger<u32, u32> = Merger::default();
-        assert_eq!(merger.submit("key", 1, |_batch| async {}).await, None);
+        assert_eq!(
+            merger.submit("key", 1, async {}, |_batch| async {}).await,
+            None
+        );
     }
 }

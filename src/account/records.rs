@@ -270,7 +270,12 @@ impl Records {
     async fn submit(&self, zone_id: &str, changes: Vec<Change>) -> Answer {
         let answer = self
             .merger
-            .submit(zone_id, changes, |batch| self.write_batch(zone_id, batch))
+            .submit(
+                zone_id,
+                changes,
+                self.route53.until_free("ChangeResourceRecordSets"),
+                |batch| self.write_batch(zone_id, batch),
+            )
             .await
             .unwrap_or_else(|| {
                 Err(AwsError::new(

@@ -57,6 +57,11 @@ impl<A: ?Sized> Service<A> {
         }
     }
 
+    /// Resolves once `operation` may be sent at the service's pace, taking nothing.
+    pub async fn until_free(&self, operation: &str) {
+        self.pace.until_free(operation).await;
+    }
+
     /// The API, once `operation` may be sent at the service's pace.
     async fn api(&self, operation: &str) -> &A {
         self.pace.take(operation).await;

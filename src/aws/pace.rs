@@ -137,14 +137,43 @@ impl Pace {
         }
     }
 
-    /// Takes a token of `operation`'s bucket at `now`; answers how long to wait for it.
-    fn reserve(&self, operation: &str, now: Instant) -> Duration {
-        let Some((_, rate, bucket)) = self
-            .buckets
+    /// Waits until `operation` could be sent without waiting, without taking its token: a
+    /// writer that merges requests gathers them meanwhile, then sends them in one call.
+    pub async fn until_free(&self, operation: &str) {
+        loop {
+            let wait = self.due(operation, Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// How long until `operation`'s bucket holds a whole token, at `now`.
+    fn due(&self, operation: &str, now: Instant) -> Duration {
+        let Some((_, rate, bucket)) = self.rule(operation) else {
+            return Duration::ZERO;
+        };
+        let bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        let tokens = (bucket.tokens + elapsed * rate.per_second).min(rate.burst);
+        if tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - tokens) / rate.per_second)
+        }
+    }
+
+    fn rule(&self, operation: &str) -> Option<&(&'static str, Rate, Mutex<Bucket>)> {
+        self.buckets
             .iter()
             .filter(|(pattern, _, _)| matches(pattern, operation))
             .max_by_key(|(pattern, _, _)| specificity(pattern))
-        else {
+    }
+
+    /// Takes a token of `operation`'s bucket at `now`; answers how long to wait for it.
+    fn reserve(&self, operation: &str, now: Instant) -> Duration {
+        let Some((_, rate, bucket)) = self.rule(operation) else {
             return Duration::ZERO;
         };
         let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
@@ -190,6 +219,20 @@ mod tests {
         // After a second of quiet, a second's worth of tokens is back (the queue paid first).
         let later = start + Duration::from_secs(3);
         assert!(pace.reserve("ChangeResourceRecordSets", later).is_zero());
+    }
+
+    #[test]
+    fn due_tells_when_a_token_is_back_without_taking_it() {
+        let pace = Pace::new(ROUTE53, 1);
+        let now = Instant::now();
+        for _ in 0..4 {
+            assert!(pace.due("GetChange", now).is_zero());
+            pace.reserve("GetChange", now);
+        }
+        let due = pace.due("GetChange", now);
+        assert!((due.as_secs_f64() - 0.25).abs() < 1e-9, "{due:?}");
+        assert_eq!(pace.due("GetChange", now), due, "asking takes nothing");
+        assert!(pace.due("GetChange", now + due).is_zero());
     }
 
     #[test]
