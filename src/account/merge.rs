@@ -64,23 +64,24 @@ impl<Q, A> Merger<Q, A> {
             let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
             queues.entry(key.to_string()).or_default().clone()
         };
-        let (reply, answer) = oneshot::channel();
+        let (reply, mut answer) = oneshot::channel();
         queue
             .pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Pending { request, reply });
-        {
-            let _turn = queue.turn.lock().await;
-            if queue
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty()
-            {
-                // Written by an earlier turn already.
-                return answer.await.ok();
-            }
+        // A caller whose request another writer took is answered without waiting for a turn
+        // of its own: the turn is for whoever still has something to write.
+        let turn = tokio::select! {
+            answered = &mut answer => return answered.ok(),
+            turn = queue.turn.lock() => turn,
+        };
+        let queued = !queue
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty();
+        if queued {
             ready.await;
             let batch =
                 std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
@@ -88,6 +89,7 @@ impl<Q, A> Merger<Q, A> {
                 write(batch).await;
             }
         }
+        drop(turn);
         answer.await.ok()
     }
 }
