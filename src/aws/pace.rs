@@ -251,12 +251,10 @@ mod tests {
     fn the_most_specific_rule_applies_and_its_bucket_only() {
         let pace = Pace::new(CLOUDFRONT, 1);
         let now = Instant::now();
-        for _ in 0..3 {
-            assert!(pace.reserve("UpdateDistribution", now).is_zero());
-        }
+        assert!(pace.reserve("UpdateDistribution", now).is_zero());
         assert!(
             !pace.reserve("UpdateDistribution", now).is_zero(),
-            "burst of 3"
+            "one at a time"
         );
         assert!(
             pace.reserve("GetDistribution", now).is_zero(),
