@@ -6,10 +6,8 @@ use async_trait::async_trait;
 use super::diagnostic::diagnostic;
 use super::model;
 use crate::account::{Account, AccountError};
-use crate::domain::naming;
 use crate::protocol::resource::{Context, DataSource};
 use crate::protocol::schema::{Attribute, Block, Schema};
-use crate::protocol::validators::StringRule;
 use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
 
@@ -32,16 +30,7 @@ pub fn schema() -> Schema {
     let block = Block::new(
         "How full an edge is: its pool's distributions with the aliases each holds and can still take, and the listener rules used against the load balancer's quota. Reads what AWS holds now, so it also counts tenants managed in other Terraform states.",
     )
-    .attribute(
-        Attribute::string("edge_id")
-            .required()
-            .description("The `id` of the `gateway_shared_edge`.")
-            .validator(StringRule {
-                description: "An edge id",
-                summary: "Invalid edge id",
-                check: naming::check_edge_name,
-            }),
-    )
+    .attribute(model::edge_id_attribute())
     .attribute(
         Attribute::new("distributions", Type::List(Box::new(distribution_type())))
             .computed()

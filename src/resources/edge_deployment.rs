@@ -10,10 +10,8 @@ use futures::future::try_join_all;
 use super::diagnostic::diagnostic;
 use super::model;
 use crate::account::{Account, AccountError};
-use crate::domain::naming;
 use crate::protocol::resource::{Context, DataSource};
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
-use crate::protocol::validators::StringRule;
 use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
 
@@ -33,16 +31,7 @@ pub fn schema() -> Schema {
     let block = Block::new(
         "Waits until an edge serves everything it was given: every pool distribution `Deployed` on CloudFront and every Route53 change this Terraform run made `INSYNC`. Tenants do not wait for their own deployment (that would cost one deployment per tenant); read this data source with `depends_on` on the tenants to end an apply only when every new partner is served, at the cost of one wait for the whole edge.",
     )
-    .attribute(
-        Attribute::string("edge_id")
-            .required()
-            .description("The `id` of the `gateway_shared_edge`.")
-            .validator(StringRule {
-                description: "An edge id",
-                summary: "Invalid edge id",
-                check: naming::check_edge_name,
-            }),
-    )
+    .attribute(model::edge_id_attribute())
     .attribute(
         Attribute::new("distributions", Type::List(Box::new(distribution_type())))
             .computed()

@@ -171,6 +171,18 @@ pub fn set(value: &mut Value, name: &str, new: Value) {
     }
 }
 
+/// The `edge_id` argument of the data sources: which edge they read.
+pub fn edge_id_attribute() -> crate::protocol::schema::Attribute {
+    crate::protocol::schema::Attribute::string("edge_id")
+        .required()
+        .description("The `id` of the `gateway_shared_edge`.")
+        .validator(crate::protocol::validators::StringRule {
+            description: "An edge id",
+            summary: "Invalid edge id",
+            check: crate::domain::naming::check_edge_name,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -205,41 +205,20 @@ async fn cache_policy(
     let cloudfront = &account.aws.cloudfront;
     let config = spec.cache_policy_config()?;
     let name = config.name.clone();
-    match cloudfront.create_cache_policy(config).await {
-        Ok(created) => {
-            return Ok(OwnPolicy {
-                id: created.value.id,
-                adopted: false,
-            })
-        }
-        Err(err) if !already_exists(&err) => return Err(err.into()),
-        Err(_) => {}
-    }
-    let found = cloudfront
-        .find_cache_policy_by_name(&name)
-        .await?
-        .ok_or_else(|| AccountError::Inconsistent {
-            object: format!("CloudFront cache policy {name}"),
-            detail: "CloudFront says it exists, but does not list it".into(),
-        })?;
-    let id = found.value.id.clone();
-    let comment = found
-        .value
-        .cache_policy_config
-        .as_ref()
-        .and_then(|c| c.comment.clone())
-        .unwrap_or_default();
-    let users = cloudfront.distributions_using_cache_policy(&id).await?;
-    let seen = leftovers::FoundPolicy {
-        kind: "cache policy",
-        name: &name,
-        id: &id,
-        comment: &comment,
-        users: &users,
-    };
-    leftovers::judge_policy(&spec.record.name, &seen, in_edge)?;
-    tracing::info!(edge = %spec.record.name, policy = %id, "taking over the cache policy of an interrupted create");
-    Ok(OwnPolicy { id, adopted: true })
+    let created = cloudfront
+        .create_cache_policy(config)
+        .await
+        .map(|p| p.value.id);
+    own_policy(spec, in_edge, "cache policy", &name, created, || async {
+        let found = cloudfront.find_cache_policy_by_name(&name).await?;
+        let Some(found) = found else { return Ok(None) };
+        let comment = found.value.cache_policy_config.and_then(|c| c.comment);
+        let users = cloudfront
+            .distributions_using_cache_policy(&found.value.id)
+            .await?;
+        Ok(Some((found.value.id, comment.unwrap_or_default(), users)))
+    })
+    .await
 }
 
 /// The edge's origin request policy: created, or the one an earlier attempt left.
@@ -251,42 +230,65 @@ async fn origin_request_policy(
     let cloudfront = &account.aws.cloudfront;
     let config = spec.origin_request_policy_config()?;
     let name = config.name.clone();
-    match cloudfront.create_origin_request_policy(config).await {
-        Ok(created) => {
-            return Ok(OwnPolicy {
-                id: created.value.id,
-                adopted: false,
-            })
-        }
+    let created = cloudfront
+        .create_origin_request_policy(config)
+        .await
+        .map(|p| p.value.id);
+    own_policy(
+        spec,
+        in_edge,
+        "origin request policy",
+        &name,
+        created,
+        || async {
+            let found = cloudfront.find_origin_request_policy_by_name(&name).await?;
+            let Some(found) = found else { return Ok(None) };
+            let comment = found
+                .value
+                .origin_request_policy_config
+                .and_then(|c| c.comment);
+            let users = cloudfront
+                .distributions_using_origin_request_policy(&found.value.id)
+                .await?;
+            Ok(Some((found.value.id, comment.unwrap_or_default(), users)))
+        },
+    )
+    .await
+}
+
+/// The policy `created` made, or, when its name was taken, the policy under that name once
+/// [`leftovers::judge_policy`] finds it the edge's own: `find` answers its id, comment and the
+/// distributions using it.
+async fn own_policy<F, Fut>(
+    spec: &EdgeSpec,
+    in_edge: &[String],
+    kind: &str,
+    name: &str,
+    created: Result<String, AwsError>,
+    find: F,
+) -> Result<OwnPolicy, AccountError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<(String, String, Vec<String>)>, AwsError>>,
+{
+    match created {
+        Ok(id) => return Ok(OwnPolicy { id, adopted: false }),
         Err(err) if !already_exists(&err) => return Err(err.into()),
         Err(_) => {}
     }
-    let found = cloudfront
-        .find_origin_request_policy_by_name(&name)
-        .await?
-        .ok_or_else(|| AccountError::Inconsistent {
-            object: format!("CloudFront origin request policy {name}"),
-            detail: "CloudFront says it exists, but does not list it".into(),
-        })?;
-    let id = found.value.id.clone();
-    let comment = found
-        .value
-        .origin_request_policy_config
-        .as_ref()
-        .and_then(|c| c.comment.clone())
-        .unwrap_or_default();
-    let users = cloudfront
-        .distributions_using_origin_request_policy(&id)
-        .await?;
+    let (id, comment, users) = find().await?.ok_or_else(|| AccountError::Inconsistent {
+        object: format!("CloudFront {kind} {name}"),
+        detail: "CloudFront says it exists, but does not list it".into(),
+    })?;
     let seen = leftovers::FoundPolicy {
-        kind: "origin request policy",
-        name: &name,
+        kind,
+        name,
         id: &id,
         comment: &comment,
         users: &users,
     };
     leftovers::judge_policy(&spec.record.name, &seen, in_edge)?;
-    tracing::info!(edge = %spec.record.name, policy = %id, "taking over the origin request policy of an interrupted create");
+    tracing::info!(edge = %spec.record.name, policy = %id, "taking over the {kind} of an interrupted create");
     Ok(OwnPolicy { id, adopted: true })
 }
 
