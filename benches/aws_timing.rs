@@ -15,7 +15,8 @@
 //! ```
 //!
 //! The configuration reads `gateway_edge_deployment` after the tenants, so the apply ends when
-//! every partner is served (`GATEWAY_BENCH_WAIT=0` leaves it out).
+//! every partner is served, and the edge does not wait for its own deployment
+//! (`GATEWAY_BENCH_WAIT=0` leaves the data source out and lets the edge wait).
 //!
 //! `GATEWAY_BENCH_SCALE` (default 15) is the time compression. The provider's own pauses
 //! are not on the emulator's clock: the bench sets `GATEWAY_POLL_INTERVAL` to the
@@ -149,7 +150,11 @@ fn main() {
     let config = format!(
         "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n{served}",
         scene.provider_hcl(),
-        scene.edge_hcl(&format!("  max_listener_rules = {rules}")),
+        // With the deployment read at the end, the edge need not wait for its own first one.
+        scene.edge_hcl(&format!(
+            "  max_listener_rules = {rules}\n  wait_for_deployment = {}",
+            !wait
+        )),
         list.join(", ")
     );
     let mut ws = scene.workspace(VERSION, &config);
