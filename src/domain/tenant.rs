@@ -207,17 +207,23 @@ impl<'a> TenantView<'a> {
         })
     }
 
-    /// Whether every part of the tenant is there and serves: its alias on a pool distribution,
-    /// its rule sending the host to the shared target group, and records of every expected
-    /// type aliased to that distribution.
-    pub fn is_complete(&self) -> bool {
-        let Some(observed) = self.observe(None) else {
-            return false;
-        };
+    /// Whether what was observed of the tenant is all of it, serving: its alias on a pool
+    /// distribution, its rule sending the host to the shared target group, and records of every
+    /// expected type aliased to that distribution.
+    fn is_complete(&self, observed: &Observed<'_>) -> bool {
         observed.distribution.is_some()
             && observed.rule.is_some()
             && !observed.rule_drift
             && observed.record_types == expected_record_types(&self.edge.record)
+    }
+
+    /// The claim of another resource on the rule of a tenant whose own claim is `own` and whose
+    /// state names `rule_arn`: the tenant has been taken over. A tenant without a claim (made
+    /// before claims existed) and a rule without one have no rival.
+    pub fn rival_claim(&self, rule_arn: Option<&str>, own: Option<&str>) -> Option<&'a str> {
+        let own = own?;
+        let on_rule = self.rule(rule_arn)?.tags.get(TAG_CLAIM)?;
+        (on_rule != own).then_some(on_rule.as_str())
     }
 
     /// Who holds the tenant, for a resource whose claim is `claim` (`None` before it made
@@ -233,7 +239,7 @@ impl<'a> TenantView<'a> {
         if claim.is_some() && on_rule == claim {
             return Holder::Ours;
         }
-        if self.is_complete() {
+        if self.is_complete(&observed) {
             return Holder::Another {
                 claim: on_rule.map(str::to_string),
             };
@@ -487,6 +493,24 @@ mod tests {
             let view = view(edge, &rules, records);
             assert_eq!(view.holder(claim), expected, "{what}");
         }
+    }
+
+    #[test]
+    fn a_rival_claim_is_another_claim_on_the_tenants_rule() {
+        let pool = edge(&[HOST]);
+        let mut claimed = rule("arn:r/own", HOST, TG, Some("acme"));
+        claimed.tags.insert(TAG_CLAIM.into(), "c2".into());
+        let rules = vec![claimed, rule("arn:r/old", HOST, TG, None)];
+        let view = view(&pool, &rules, &[]);
+        assert_eq!(view.rival_claim(None, Some("c1")), Some("c2"));
+        assert_eq!(view.rival_claim(Some("arn:r/own"), Some("c1")), Some("c2"));
+        assert_eq!(view.rival_claim(None, Some("c2")), None, "our own");
+        assert_eq!(view.rival_claim(None, None), None, "no claim of ours");
+        assert_eq!(
+            view.rival_claim(Some("arn:r/old"), Some("c1")),
+            None,
+            "a rule without one"
+        );
     }
 
     #[test]

@@ -265,7 +265,8 @@ pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountErr
         return Ok(());
     };
     let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
-    if let Some(other) = claimed_by_another(&around.view(), tenant) {
+    let rule_arn = tenant.listener_rule_arn.as_deref();
+    if let Some(other) = around.view().rival_claim(rule_arn, tenant.claim.as_deref()) {
         tracing::warn!(tenant = %tenant.name, claim = %other, "the tenant is managed elsewhere now; nothing removed");
         return Ok(());
     }
@@ -287,15 +288,6 @@ pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountErr
     Ok(())
 }
 
-/// The claim of another resource on the tenant's rule, when the rule carries one that is not
-/// the tenant's own (a tenant without a claim, made before claims existed, has no rival).
-pub fn claimed_by_another(view: &TenantView<'_>, tenant: &Tenant) -> Option<String> {
-    let own = tenant.claim.as_deref()?;
-    let rule = view.rule(tenant.listener_rule_arn.as_deref())?;
-    let on_rule = rule.tags.get(TAG_CLAIM)?;
-    (on_rule != own).then(|| on_rule.clone())
-}
-
 /// What a read found of a tenant.
 pub enum Seen {
     /// Nothing of it is left.
@@ -315,8 +307,9 @@ pub async fn observe(account: &Account, mut tenant: Tenant) -> Result<Seen, Acco
     let name = tenant.name.clone();
     let around = Surroundings::fetch(account, &edge, &name).await?;
     let view = around.view();
-    if let Some(other) = claimed_by_another(&view, &tenant) {
-        return Ok(Seen::TakenOver(other));
+    let rule_arn = tenant.listener_rule_arn.as_deref();
+    if let Some(other) = view.rival_claim(rule_arn, tenant.claim.as_deref()) {
+        return Ok(Seen::TakenOver(other.to_string()));
     }
     let Some(observed) = view.observe(tenant.listener_rule_arn.as_deref()) else {
         return Ok(Seen::Gone);
