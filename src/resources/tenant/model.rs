@@ -37,11 +37,21 @@ pub const PRIVATE_CLAIM: &str = "claim";
 /// Terraform stored it, recognises the tenant as its own, while a second state declaring it is
 /// refused. (Two blocks of one configuration are refused by the plan's duplicate check.)
 pub fn workspace_claim(edge_id: &str, name: &str) -> String {
-    let dir = std::env::current_dir()
-        .and_then(|d| d.canonicalize())
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
-    claim_of(&dir, &terraform_workspace(), edge_id, name)
+    let (dir, workspace) = working_directory();
+    claim_of(dir, workspace, edge_id, name)
+}
+
+/// The Terraform working directory (the plugin's own, where Terraform starts it) and
+/// workspace: read once, they do not change during a run.
+fn working_directory() -> &'static (String, String) {
+    static WORKING: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    WORKING.get_or_init(|| {
+        let dir = std::env::current_dir()
+            .and_then(|d| d.canonicalize())
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        (dir, terraform_workspace())
+    })
 }
 
 /// The Terraform workspace being run: `TF_WORKSPACE`, else the one `terraform workspace
