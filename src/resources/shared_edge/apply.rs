@@ -121,10 +121,14 @@ fn exists<T>(found: Option<T>, what: impl FnOnce() -> String) -> Result<T, Accou
 /// fails. Does not wait for the deployment ([`wait_deployed`]).
 pub async fn create(account: &Account, spec: &mut EdgeSpec) -> Result<EdgeIds, AccountError> {
     let name = spec.record.name.clone();
-    let in_edge = leftovers::edge_distributions(account, &name).await?;
+    let found = leftovers::current_edge(account, &name).await?;
+    let in_edge = found
+        .as_ref()
+        .map(EdgeView::distribution_ids)
+        .unwrap_or_default();
     let cache = cache_policy(account, spec, &in_edge).await?;
     spec.record.generation = cache.id.clone();
-    let leftover = match account.distributions.find_edge(&name).await? {
+    let leftover = match found {
         Some(found) => {
             leftovers::judge_edge(&found, &spec.record.generation)?;
             tracing::info!(edge = %name, "taking over the first distribution of an interrupted create");
@@ -159,8 +163,8 @@ pub async fn create(account: &Account, spec: &mut EdgeSpec) -> Result<EdgeIds, A
         Err(err) => {
             // Best effort, and only what this call made: the error reported is the failure's,
             // and what stays is taken over by the next create.
-            let made = leftovers::edge_distributions(account, &name).await;
-            if leftover.is_none() && made.is_ok_and(|ids| ids.is_empty()) {
+            let made = leftovers::current_edge(account, &name).await;
+            if leftover.is_none() && made.is_ok_and(|edge| edge.is_none()) {
                 if !origin.adopted {
                     undo_origin_request_policy(account, &origin.id).await;
                 }

@@ -105,18 +105,10 @@ pub fn judge_edge(found: &EdgeView, generation: &str) -> Result<(), AccountError
     })
 }
 
-/// The distributions of the edge `name` as AWS lists them now (none when there is no edge).
-pub async fn edge_distributions(
-    account: &Account,
-    name: &str,
-) -> Result<Vec<String>, AccountError> {
+/// The edge `name` as AWS lists it now, past any cached listing (`None` when there is none).
+pub async fn current_edge(account: &Account, name: &str) -> Result<Option<EdgeView>, AccountError> {
     account.distributions.invalidate().await;
-    Ok(account
-        .distributions
-        .find_edge(name)
-        .await?
-        .map(|edge| edge.distribution_ids())
-        .unwrap_or_default())
+    account.distributions.find_edge(name).await
 }
 
 #[cfg(test)]
