@@ -167,13 +167,7 @@ impl Pace {
             return Duration::ZERO;
         };
         let bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        let tokens = (bucket.tokens + elapsed * rate.per_second).min(rate.burst);
-        if tokens >= 1.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((1.0 - tokens) / rate.per_second)
-        }
+        wait_for(bucket.tokens_at(rate, now) - 1.0, rate)
     }
 
     fn rule(&self, operation: &str) -> Option<&(&'static str, Rate, Mutex<Bucket>)> {
@@ -189,15 +183,26 @@ impl Pace {
             return Duration::ZERO;
         };
         let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate.per_second).min(rate.burst);
+        bucket.tokens = bucket.tokens_at(rate, now) - 1.0;
         bucket.at = now;
-        bucket.tokens -= 1.0;
-        if bucket.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-bucket.tokens / rate.per_second)
-        }
+        wait_for(bucket.tokens, rate)
+    }
+}
+
+impl Bucket {
+    /// The tokens the bucket holds at `now`, refilled at `rate` since it was last drawn from.
+    fn tokens_at(&self, rate: &Rate, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        (self.tokens + elapsed * rate.per_second).min(rate.burst)
+    }
+}
+
+/// How long until a bucket left with `tokens` (below zero: owed) is even again at `rate`.
+fn wait_for(tokens: f64, rate: &Rate) -> Duration {
+    if tokens >= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::from_secs_f64(-tokens / rate.per_second)
     }
 }
 
