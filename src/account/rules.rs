@@ -40,7 +40,7 @@ pub struct Rules {
     /// Rules of the other listeners of a listener's load balancer (default rules excepted),
     /// by listener ARN; `None` when the listener does not exist.
     other_listeners: Keyed<Option<usize>>,
-    /// Priorities being taken by tenants of this process, by listener ARN.
+    /// Priorities being taken or taken by tenants of this process, by listener ARN.
     reserved: Mutex<HashMap<String, BTreeSet<i64>>>,
 }
 
@@ -137,18 +137,24 @@ impl Rules {
                 priority: priority as i32,
             };
             let created = self.elbv2.create_rule(&spec).await;
-            if rule.pinned.is_none() {
-                self.release_priority(listener, priority);
-            }
             let err = match created {
+                // A priority taken stays reserved for the life of the process: a tenant
+                // choosing from rules read before this one was added must not see it free.
                 Ok(created) => {
                     let info = info_of_rule(&created);
                     let added = info.clone();
                     self.patch(listener, |rules| rules.push(added)).await;
                     return Ok(info);
                 }
-                Err(err) if err.has_code("PriorityInUse") => err,
-                Err(err) => return Err(err.into()),
+                Err(err) => {
+                    if rule.pinned.is_none() {
+                        self.release_priority(listener, priority);
+                    }
+                    if !err.has_code("PriorityInUse") {
+                        return Err(err.into());
+                    }
+                    err
+                }
             };
             tracing::debug!(
                 listener,
