@@ -34,6 +34,8 @@ CONTROL_DOC = {
     "GET /honest-api/faults": "the fault rules still armed",
     "POST /honest-api/faults": "append one fault rule (object) or several (list)",
     "DELETE /honest-api/faults": "disarm all fault rules",
+    "GET /honest-api/uncovered": "hosts with an A/AAAA record that an ELBv2 rule change left matched by no rule: {uncovered: [{seq, at, operation, host, rules}]} since the last reset",
+    "DELETE /honest-api/uncovered": "clear that log only",
 }
 
 
@@ -325,6 +327,12 @@ class HonestApp:
                     if method == "DELETE":
                         STATE.config["faults"] = []
                         return _json(start_response, 200, [])
+                elif sub == "uncovered":
+                    if method == "GET":
+                        return _json(start_response, 200, {"uncovered": list(STATE.uncovered)})
+                    if method == "DELETE":
+                        STATE.uncovered = []
+                        return _json(start_response, 200, {"uncovered": []})
                 else:
                     return _json(start_response, 404, {"error": f"no such endpoint: {method} {path}", "endpoints": CONTROL_DOC})
                 return _json(start_response, 405, {"error": f"method {method} not allowed on {path}"})

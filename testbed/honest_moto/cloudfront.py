@@ -4,6 +4,10 @@
   400 InvalidIfMatchVersion, stale -> 412 PreconditionFailed.
 - An alias may live on one distribution only (all accounts): 409 CNAMEAlreadyExists.
 - Alias quota per distribution: 400 TooManyDistributionCNAMEs.
+- Distributions per account: 400 TooManyDistributions on create.
+- Distributions per cache / origin request policy (a distribution counts once, however
+  many of its behaviours name the policy): 400 TooManyDistributionsAssociatedToCachePolicy /
+  TooManyDistributionsAssociatedToOriginRequestPolicy on create and update.
 - Aliases need a certificate (ACM in us-east-1 or IAM): 400 InvalidViewerCertificate;
   when the ACM certificate is known to moto's ACM, it must cover every alias.
 - Delete of an enabled (or not yet deployed) distribution: 409 DistributionNotDisabled.
@@ -358,6 +362,29 @@ def validate_distribution_config(backend: Any, config: dict[str, Any], self_id: 
                     "CNAMEAlreadyExists",
                     "One or more of the CNAMEs you provided are already associated with a different resource.",
                 )
+    _check_policy_associations(backend, config, self_id)
+
+
+def _check_policy_associations(backend: Any, config: dict[str, Any], self_id: str | None) -> None:
+    """Each cache / origin request policy the config names may be used by at most the quota's
+    number of the account's distributions, this one included. A distribution counts once per
+    policy, whatever number of its behaviours name it; an update that keeps a policy it
+    already uses does not add to the count."""
+    for kind in ("cache", "origin_request"):
+        k = _KIND[kind]
+        quota = cfg(k["distributions_quota"])
+        for policy_id in sorted(_policy_ids(config, kind)):
+            others = sum(
+                1
+                for dist in backend.distributions.values()
+                if dist.distribution_id != self_id and policy_id in _policy_ids(dist.distribution_config, kind)
+            )
+            if others + 1 > quota:
+                raise cf_error(
+                    k["too_many_distributions"],
+                    f"The {k['label']} {policy_id} is already associated with the maximum number of "
+                    f"distributions allowed ({quota}).",
+                )
 
 
 # ---------------------------------------------------------------------------
@@ -451,6 +478,12 @@ def create_distribution_with_tags(self: Any, distribution_config: dict[str, Any]
             return existing, existing.location, existing.etag
         raise DistributionAlreadyExists(existing.distribution_id)
     validate_distribution_config(self, distribution_config, None)
+    quota = cfg("cloudfront_distributions_per_account")
+    if len(self.distributions) >= quota:
+        raise cf_error(
+            "TooManyDistributions",
+            f"This account already has the maximum number of distributions allowed ({quota}).",
+        )
     dist, _location, _etag = _orig_create(self, distribution_config, tags)
     dist._honest_create_config = raw
     _after_change(dist, raw)
@@ -568,6 +601,8 @@ _KIND = {
         "in_use": "CachePolicyInUse",
         "too_many": "TooManyCachePolicies",
         "quota": "cloudfront_cache_policy_quota",
+        "too_many_distributions": "TooManyDistributionsAssociatedToCachePolicy",
+        "distributions_quota": "cloudfront_distributions_per_cache_policy",
         "id_attr": "cache_policy_id",
         "headers": ("none", "whitelist"),
         "cookies": ("none", "whitelist", "allExcept", "all"),
@@ -585,6 +620,8 @@ _KIND = {
         "in_use": "OriginRequestPolicyInUse",
         "too_many": "TooManyOriginRequestPolicies",
         "quota": "cloudfront_origin_request_policy_quota",
+        "too_many_distributions": "TooManyDistributionsAssociatedToOriginRequestPolicy",
+        "distributions_quota": "cloudfront_distributions_per_origin_request_policy",
         "id_attr": "origin_request_policy_id",
         "headers": ("none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"),
         "cookies": ("none", "whitelist", "all", "allExcept"),
@@ -654,20 +691,34 @@ def _name_taken(backend: Any, kind: str, name: str, except_id: str | None) -> bo
     return any(p.name == name and p.id != except_id for p in _policies(backend, kind).values())
 
 
-def _distributions_using(kind: str, policy_id: str) -> list[str]:
-    """Ids of the distributions whose default or other cache behaviours name the policy."""
+def _policy_ids(config: Any, kind: str) -> set[str]:
+    """The ids of the policies of one kind named by a distribution config's default and other
+    cache behaviours; the config is a request's (dicts) or one moto stores (objects)."""
     attr = _KIND[kind]["id_attr"]
-    users = []
-    for dist in _all_distributions():
-        config = dist.distribution_config
+    key = attr_to_key(attr)
+    if isinstance(config, dict):
+        behaviors = [config.get("DefaultCacheBehavior")]
+        behaviors += list((config.get("CacheBehaviors") or {}).get("Items") or [])
+    else:
         behaviors = [config.DefaultCacheBehavior]
         behaviors += list((getattr(config, "CacheBehaviors", None) or {}).get("Items") or [])
-        for b in behaviors:
-            value = b.get(attr_to_key(attr)) if isinstance(b, dict) else getattr(b, attr, None)
-            if value == policy_id:
-                users.append(dist.distribution_id)
-                break
-    return users
+    ids = set()
+    for b in behaviors:
+        if not b:
+            continue
+        value = b.get(key) if isinstance(b, dict) else getattr(b, attr, None)
+        if value:
+            ids.add(value)
+    return ids
+
+
+def _distributions_using(kind: str, policy_id: str) -> list[str]:
+    """Ids of the distributions whose default or other cache behaviours name the policy."""
+    return [
+        dist.distribution_id
+        for dist in _all_distributions()
+        if policy_id in _policy_ids(dist.distribution_config, kind)
+    ]
 
 
 def _policy_in_use(kind: str, policy_id: str) -> bool:

@@ -11,15 +11,19 @@
 - SetRulePriorities is checked against the final state, so swapping two rules'
   priorities in one call works (moto refuses it), and a clash with a rule that is
   not moved is 400 PriorityInUse.  Moto's PriorityInUse on CreateRule is kept.
+- After every served CreateRule / ModifyRule / DeleteRule / SetRulePriorities, the hosts
+  with an A/AAAA record that the change left without a rule are logged (host_coverage.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 from moto.elbv2 import models as elbm
 from moto.elbv2.exceptions import DuplicatePriorityError, PriorityInUseError, RuleNotFoundError
 
+from . import host_coverage
 from .errors import elb_error
 from .state import cfg
 
@@ -194,8 +198,23 @@ def set_rule_priorities(self: Any, rule_priorities: list[dict[str, Any]]) -> lis
     return [rule for _l, rule, _p in wanted]
 
 
+def _logs_coverage(operation: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The rule change, followed (when it is made) by the coverage log's check."""
+
+    @functools.wraps(fn)
+    def change(self: Any, *args: Any, **kwargs: Any) -> Any:
+        before = host_coverage.rule_hosts()
+        result = fn(self, *args, **kwargs)
+        host_coverage.record_change(operation, before)
+        return result
+
+    return change
+
+
 def install() -> None:
-    elbm.ELBv2Backend.create_rule = create_rule  # type: ignore[method-assign]
-    elbm.ELBv2Backend.modify_rule = modify_rule  # type: ignore[method-assign]
-    elbm.ELBv2Backend.delete_rule = delete_rule  # type: ignore[method-assign]
-    elbm.ELBv2Backend.set_rule_priorities = set_rule_priorities  # type: ignore[method-assign]
+    elbm.ELBv2Backend.create_rule = _logs_coverage("elbv2:CreateRule", create_rule)  # type: ignore[method-assign]
+    elbm.ELBv2Backend.modify_rule = _logs_coverage("elbv2:ModifyRule", modify_rule)  # type: ignore[method-assign]
+    elbm.ELBv2Backend.delete_rule = _logs_coverage("elbv2:DeleteRule", delete_rule)  # type: ignore[method-assign]
+    elbm.ELBv2Backend.set_rule_priorities = _logs_coverage(  # type: ignore[method-assign]
+        "elbv2:SetRulePriorities", set_rule_priorities
+    )

@@ -1,5 +1,6 @@
 """Process-wide state of the honest layer: configuration, fault rules, call counters,
-the time model's clock (see timing.py).
+the time model's clock (see timing.py), the log of hosts left without a rule (see
+host_coverage.py).
 
 Everything that lives inside moto's backends (ETags, cache policies, Route53 change
 records, deploy counters) is reset by moto's own reset; this module holds the rest.
@@ -27,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "cloudfront_delete_requires_deployed": True,  # DeleteDistribution refused while InProgress
     "cloudfront_cache_policy_quota": 20,  # custom cache policies per account
     "cloudfront_origin_request_policy_quota": 20,  # custom origin request policies per account
+    "cloudfront_distributions_per_cache_policy": 100,  # distributions using one cache policy
+    "cloudfront_distributions_per_origin_request_policy": 100,  # distributions using one origin request policy
+    "cloudfront_distributions_per_account": 500,  # distributions per account
     "cloudfront_require_certificate_for_aliases": True,  # aliases need an ACM/IAM certificate
     # Route53
     "route53_pending_reads": 1,  # GetChange reads that still say PENDING after a change
@@ -57,6 +61,8 @@ class State:
         self.call_log: list[dict[str, Any]] = []
         self.rng = random.Random()
         self.clock: timing.Clock | None = None
+        # Served hosts left without a rule by an ELBv2 rule change (see host_coverage.py).
+        self.uncovered: list[dict[str, Any]] = []
 
     # -- configuration -------------------------------------------------
     def validate_update(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +110,7 @@ class State:
         self.rng = random.Random(self.config.get("fault_seed"))
         self._set_clock()
         self.reset_calls()
+        self.uncovered = []
 
     def _set_clock(self) -> None:
         settings = self.config.get("timing")

@@ -74,6 +74,11 @@ class Control:
     def calls(self) -> dict[str, int]:
         return self.request("GET", "calls")[1]["calls"]
 
+    def uncovered(self) -> list[dict[str, Any]]:
+        status, body = self.request("GET", "uncovered")
+        assert status == 200, body
+        return body["uncovered"]
+
 
 @pytest.fixture(scope="session")
 def control(server_url: str) -> Control:

@@ -161,3 +161,82 @@ def test_cache_policy_quota_and_validation(cf, control):
         cf.create_cache_policy, "TooManyHeadersInCachePolicy", 400,
         CachePolicyConfig=cache_cfg("p6", headers=tuple(f"x-h{i}" for i in range(11))),
     )
+
+
+def with_cache_behavior(config, cache_policy_id, origin_request_policy_id=None):
+    """`config` with one more cache behaviour, for /static/*, using the given policies."""
+    behavior = {
+        "PathPattern": "/static/*",
+        "TargetOriginId": "alb",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "CachePolicyId": cache_policy_id,
+    }
+    if origin_request_policy_id:
+        behavior["OriginRequestPolicyId"] = origin_request_policy_id
+    config["CacheBehaviors"] = {"Quantity": 1, "Items": [behavior]}
+    return config
+
+
+def test_distributions_per_cache_policy_quota(cf, control):
+    assert control.request("GET", "config")[1]["cloudfront_distributions_per_cache_policy"] == 100
+    control.config(cloudfront_distributions_per_cache_policy=2)
+    policy = cf.create_cache_policy(CachePolicyConfig=cache_cfg("shared"))["CachePolicy"]["Id"]
+    d1 = cf.create_distribution(DistributionConfig=dist_config("q1", cache_policy_id=policy))
+    # a distribution naming the policy in several behaviours counts once
+    cf.create_distribution(DistributionConfig=with_cache_behavior(dist_config("q2", cache_policy_id=policy), policy))
+    err = expect_error(
+        cf.create_distribution, "TooManyDistributionsAssociatedToCachePolicy", 400,
+        DistributionConfig=dist_config("q3", cache_policy_id=policy),
+    )
+    assert policy in err.response["Error"]["Message"]
+    expect_error(
+        cf.create_distribution_with_tags, "TooManyDistributionsAssociatedToCachePolicy", 400,
+        DistributionConfigWithTags={"DistributionConfig": dist_config("q3", cache_policy_id=policy), "Tags": {"Items": []}},
+    )
+    # the policy counts in any cache behaviour, not only the default one
+    expect_error(
+        cf.create_distribution, "TooManyDistributionsAssociatedToCachePolicy", 400,
+        DistributionConfig=with_cache_behavior(dist_config("q3", cache_policy_id=CACHING_OPTIMIZED), policy),
+    )
+    d3 = cf.create_distribution(DistributionConfig=dist_config("q3", cache_policy_id=CACHING_OPTIMIZED))
+    d3_id, d3_etag = d3["Distribution"]["Id"], d3["ETag"]
+    expect_error(
+        cf.update_distribution, "TooManyDistributionsAssociatedToCachePolicy", 400,
+        Id=d3_id, IfMatch=d3_etag, DistributionConfig=dist_config("q3", cache_policy_id=policy),
+    )
+    # an update of a distribution that already uses the policy does not add to the count
+    d1_id = d1["Distribution"]["Id"]
+    d1_etag = cf.update_distribution(
+        Id=d1_id, IfMatch=d1["ETag"], DistributionConfig=dist_config("q1", cache_policy_id=policy, comment="still here")
+    )["ETag"]
+    # moving one distribution off the policy makes room for another
+    cf.update_distribution(Id=d1_id, IfMatch=d1_etag, DistributionConfig=dist_config("q1", cache_policy_id=CACHING_OPTIMIZED))
+    cf.update_distribution(Id=d3_id, IfMatch=d3_etag, DistributionConfig=dist_config("q3", cache_policy_id=policy))
+
+
+def test_distributions_per_origin_request_policy_quota(cf, control):
+    assert control.request("GET", "config")[1]["cloudfront_distributions_per_origin_request_policy"] == 100
+    control.config(cloudfront_distributions_per_origin_request_policy=1)
+    d1 = cf.create_distribution(DistributionConfig=dist_config("o1", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST))
+    err = expect_error(
+        cf.create_distribution, "TooManyDistributionsAssociatedToOriginRequestPolicy", 400,
+        DistributionConfig=dist_config("o2", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST),
+    )
+    assert ALL_VIEWER_EXCEPT_HOST in err.response["Error"]["Message"]
+    expect_error(
+        cf.create_distribution, "TooManyDistributionsAssociatedToOriginRequestPolicy", 400,
+        DistributionConfig=with_cache_behavior(dist_config("o2"), CACHING_OPTIMIZED, ALL_VIEWER_EXCEPT_HOST),
+    )
+    d2 = cf.create_distribution(DistributionConfig=dist_config("o2"))
+    expect_error(
+        cf.update_distribution, "TooManyDistributionsAssociatedToOriginRequestPolicy", 400,
+        Id=d2["Distribution"]["Id"], IfMatch=d2["ETag"],
+        DistributionConfig=dist_config("o2", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST),
+    )
+    # at the quota, the distribution that holds the policy can still be updated
+    cf.update_distribution(
+        Id=d1["Distribution"]["Id"], IfMatch=d1["ETag"],
+        DistributionConfig=with_cache_behavior(
+            dist_config("o1", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST), CACHING_OPTIMIZED, ALL_VIEWER_EXCEPT_HOST
+        ),
+    )

@@ -281,3 +281,20 @@ def test_conflict_codes_are_409(cf, code, status):
         expect_error(cf.create_distribution, code, status, DistributionConfig=dist_config("r2", aliases=["x.example.com"]))
     else:
         expect_error(cf.delete_distribution, code, status, Id=d1, IfMatch=e1)
+
+
+def test_distributions_per_account_quota_is_too_many_distributions(cf, control):
+    assert control.request("GET", "config")[1]["cloudfront_distributions_per_account"] == 500
+    control.config(cloudfront_distributions_per_account=2)
+    create(cf, "r1")
+    create(cf, "r2")
+    expect_error(cf.create_distribution, "TooManyDistributions", 400, DistributionConfig=dist_config("r3"))
+    expect_error(
+        cf.create_distribution_with_tags, "TooManyDistributions", 400,
+        DistributionConfigWithTags={"DistributionConfig": dist_config("r3"), "Tags": {"Items": []}},
+    )
+    # a retried create (same CallerReference and config) gives back the existing one
+    assert cf.create_distribution(DistributionConfig=dist_config("r2"))["Distribution"]["Id"]
+    assert cf.list_distributions()["DistributionList"]["Quantity"] == 2
+    control.config(cloudfront_distributions_per_account=3)
+    create(cf, "r3")

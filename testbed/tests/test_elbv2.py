@@ -111,3 +111,67 @@ def test_error_wire_shape_is_elbv2s(elb_raw, raw_elb, alb):
     )
     raw = raw_elb.last
     error_document(raw, "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", "ValidationError")
+
+
+# ---------------------------------------------------------------------------
+# The coverage log: served hosts left without a rule
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def zone(r53):
+    return r53.create_hosted_zone(Name="example.com", CallerReference="cov")["HostedZone"]["Id"].split("/")[-1]
+
+
+def add_record(r53, zone, name, rtype="A"):
+    value = "192.0.2.10" if rtype == "A" else "2001:db8::10"
+    r53.change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": name, "Type": rtype, "TTL": 60, "ResourceRecords": [{"Value": value}]}}]},
+    )
+
+
+def test_a_served_host_whose_only_rule_is_deleted_is_logged(elb, r53, alb, zone, control):
+    add_record(r53, zone, "served.example.com")
+    add_record(r53, zone, "txt.example.com", rtype="TXT")  # not A/AAAA: not served
+    served = elb.create_rule(ListenerArn=alb["listener"], Priority=1, **host_rule("Served.Example.com", alb["tg"]))["Rules"][0]
+    unserved = elb.create_rule(ListenerArn=alb["listener"], Priority=2, **host_rule("nodns.example.com", alb["tg"]))["Rules"][0]
+    txt = elb.create_rule(ListenerArn=alb["listener"], Priority=3, **host_rule("txt.example.com", alb["tg"]))["Rules"][0]
+    assert control.uncovered() == []
+    elb.delete_rule(RuleArn=served["RuleArn"])
+    elb.delete_rule(RuleArn=unserved["RuleArn"])  # no record of that name: nothing to log
+    elb.delete_rule(RuleArn=txt["RuleArn"])
+    log = control.uncovered()
+    assert [(e["seq"], e["operation"], e["host"], e["rules"]) for e in log] == [
+        (1, "elbv2:DeleteRule", "served.example.com", [served["RuleArn"]])
+    ]
+    assert log[0]["at"].endswith("Z")
+    # a refused change logs nothing; a reset (or DELETE) clears the log
+    expect_error(elb.delete_rule, "RuleNotFound", 400, RuleArn=served["RuleArn"])
+    assert len(control.uncovered()) == 1
+    assert control.request("DELETE", "uncovered") == (200, {"uncovered": []})
+    assert control.uncovered() == []
+
+
+def test_a_host_whose_rule_is_replaced_first_is_not_logged(elb, r53, alb, zone, control):
+    add_record(r53, zone, "moved.example.com", rtype="AAAA")
+    old = elb.create_rule(ListenerArn=alb["listener"], Priority=10, **host_rule("moved.example.com", alb["tg"]))["Rules"][0]
+    # the replacement, created before the delete, matches the host first (and by a wildcard)
+    elb.create_rule(ListenerArn=alb["listener"], Priority=5, **host_rule("*.example.com", alb["tg"]))
+    elb.delete_rule(RuleArn=old["RuleArn"])
+    assert control.uncovered() == []
+
+
+def test_modify_rule_and_other_listeners(ec2, elb, r53, alb, zone, control):
+    add_record(r53, zone, "a.example.com")
+    add_record(r53, zone, "b.example.com")
+    rule = elb.create_rule(ListenerArn=alb["listener"], Priority=1, **host_rule(["a.example.com", "b.example.com"], alb["tg"]))[
+        "Rules"
+    ][0]
+    # b is also served through another load balancer's listener
+    other = make_alb(ec2, elb, name="other")
+    elb.create_rule(ListenerArn=other["listener"], Priority=1, **host_rule("b.example.com", other["tg"]))
+    elb.modify_rule(RuleArn=rule["RuleArn"], Conditions=host_rule("c.example.com", alb["tg"])["Conditions"])
+    elb.set_rule_priorities(RulePriorities=[{"RuleArn": rule["RuleArn"], "Priority": 7}])  # priorities cover nothing
+    assert [(e["operation"], e["host"]) for e in control.uncovered()] == [("elbv2:ModifyRule", "a.example.com")]
+    control.reset()
+    assert control.uncovered() == []
