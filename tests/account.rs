@@ -22,7 +22,8 @@ use gateway::aws::cloudfront::CloudFrontApi;
 use gateway::aws::elbv2::Elbv2Api;
 use gateway::aws::{AwsClients, CloudFront, Deadline, Elbv2, ErrorKind};
 use gateway::domain::aliases::{AliasChange, AliasResult};
-use gateway::domain::edge::{pool_comment, EdgeRecord, TAG_EDGE, TAG_TENANT};
+use gateway::domain::capacity::RuleRoom;
+use gateway::domain::edge::{pool_comment, EdgeRecord, RuleLayout, TAG_EDGE, TAG_TENANT};
 use gateway::protocol::resource::{Context, DataSource};
 use gateway::protocol::value::Value;
 use gateway::protocol::Diagnostics;
@@ -61,6 +62,7 @@ async fn make_edge(emulator: &Session, max_aliases: usize, max_distributions: us
         max_listener_rules: 1000,
         wait_for_deployment: true,
         ipv6_enabled: true,
+        rule_layout: RuleLayout::PerTenant,
     };
     let mut config = distribution_config(&record.caller_reference(0), &[]);
     config.comment = pool_comment(EDGE, 0);
@@ -537,7 +539,11 @@ async fn the_capacity_aws_revealed_is_what_the_data_source_and_the_plan_check_co
     assert_eq!(number(&distributions[0], "aliases_free"), 0);
 
     let edge = account.distributions.edge(EDGE).await.unwrap();
-    let capacity = account.pool.capacity(Some(&edge), &record, Some(0));
+    let room = RuleRoom {
+        used: Some(0),
+        group_room: 0,
+    };
+    let capacity = account.pool.capacity(Some(&edge), &record, room);
     assert_eq!(capacity.aliases_free, 0);
     assert!(
         capacity.admits(&record, 1, 1).is_err(),
@@ -552,7 +558,7 @@ async fn the_capacity_aws_revealed_is_what_the_data_source_and_the_plan_check_co
 fn new_rule(record: &EdgeRecord, tenant: &str, pinned: Option<i64>) -> NewRule {
     NewRule {
         listener_arn: record.listener_arn.clone(),
-        host: format!("{tenant}.{DOMAIN}"),
+        hosts: vec![format!("{tenant}.{DOMAIN}")],
         target_group_arn: record.target_group_arn.clone(),
         pinned,
         tags: BTreeMap::from([
@@ -775,7 +781,7 @@ async fn rules_are_counted_over_every_listener_of_the_load_balancer() {
     assert_eq!(used().await, Some(2));
     let rule = NewRule {
         listener_arn: listener.clone(),
-        host: format!("counted.{DOMAIN}"),
+        hosts: vec![format!("counted.{DOMAIN}")],
         target_group_arn: target_group.clone(),
         pinned: None,
         tags: BTreeMap::new(),

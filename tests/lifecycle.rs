@@ -20,6 +20,10 @@ use scene::{
 use serde_json::json;
 
 /// A tenant resource `gateway_tenant.<key>` on the scene's edge, with `extra` lines.
+/// An edge with one rule per tenant, for the tests of what only such rules have (a tenant's
+/// tags, a pinned priority, a rule of its own to drift or fail).
+const PER_TENANT: &str = "  rule_layout = \"per_tenant\"";
+
 fn tenant(key: &str, name: &str, extra: &str) -> String {
     format!(
         "\nresource \"gateway_tenant\" \"{key}\" {{\n  edge_id = gateway_shared_edge.main.id\n  name    = \"{name}\"\n{extra}\n}}\n"
@@ -61,7 +65,7 @@ fn lifecycle(version: &'static str) {
         format!(
             "{}{}{}{}{}",
             scene.provider_hcl(),
-            scene.edge_hcl(""),
+            scene.edge_hcl(PER_TENANT),
             tenant("acme", "acme", acme),
             tenant("zeta", "zeta", ""),
             tenant("kite", "kite", kite),
@@ -211,7 +215,7 @@ fn drift(version: &'static str) {
         &format!(
             "{}{}{}",
             scene.provider_hcl(),
-            scene.edge_hcl(""),
+            scene.edge_hcl(PER_TENANT),
             tenants_for_each("gateway_shared_edge.main.id", &tenants)
         ),
     );
@@ -361,7 +365,7 @@ fn failure_midway(version: &'static str) {
         format!(
             "{}{}{}",
             scene.provider_hcl(),
-            scene.edge_hcl(""),
+            scene.edge_hcl(PER_TENANT),
             tenants_for_each("gateway_shared_edge.main.id", tenants)
         )
     };
@@ -421,12 +425,19 @@ fn failure_midway(version: &'static str) {
     scene.assert_nothing_left(&[]);
 }
 
-/// 250 tenants at parallelism 10 and 100 aliases per distribution: refused at plan time while
-/// the rule quota is the default 100 (no AWS change made), then, with the quota raised to 300,
-/// three distributions, none over 100, every tenant served; then destroyed.
+/// 250 tenants (`GATEWAY_MANY_TENANTS` to try another number) at parallelism 10 on AWS's
+/// default quotas, 100 rules per load balancer and 100 aliases per distribution: with one rule
+/// per tenant the plan is refused, naming `rule_layout`, before any AWS change; with grouped
+/// rules (the default) every tenant is served by a rule of at most five hosts, the pool has
+/// three distributions none over 100, and no served host is ever without a rule, through the
+/// apply and the destroy.
 fn many_tenants(version: &'static str) {
     let scene = Scene::new(&format!("many-{version}"));
-    let tenants = names("p", 0..250);
+    let count: usize = std::env::var("GATEWAY_MANY_TENANTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(250);
+    let tenants = names("p", 0..count);
     let config = |edge_extra: &str| {
         format!(
             "{}{}{}",
@@ -436,12 +447,17 @@ fn many_tenants(version: &'static str) {
         )
     };
 
-    let ws = scene.workspace(version, &config(""));
+    let ws = scene.workspace(version, &config(PER_TENANT));
     scene.reset_calls();
-    let out = apply_fails(&ws, "apply 250 tenants at the default rule quota");
+    let out = apply_fails(
+        &ws,
+        "apply with one rule per tenant at the default rule quota",
+    );
     let text = flat(&out);
     assert!(
-        text.contains("max_listener_rules") && !text.contains("Creating..."),
+        text.contains("max_listener_rules")
+            && text.contains("rule_layout = \"grouped\"")
+            && !text.contains("Creating..."),
         "refused in the plan for the rule quota:\n{text}"
     );
     let calls = scene.calls();
@@ -452,19 +468,38 @@ fn many_tenants(version: &'static str) {
     );
     scene.assert_nothing_left(&[]);
 
-    scene.configure(json!({"elbv2_rules_per_alb_quota": 300}));
-    ws.write("main.tf", &config("  max_listener_rules = 300"));
-    apply(&ws, "apply 250 tenants");
+    ws.write("main.tf", &config(""));
+    scene.reset_calls();
+    let started = std::time::Instant::now();
+    apply(&ws, &format!("apply {count} tenants, grouped"));
+    let applied = (started.elapsed(), scene.calls());
     let served = scene.assert_served(&strs(&tenants), 100);
+    let rules = scene.rules().into_iter().filter(|r| !r.is_default).count();
+    assert_eq!(rules, count.div_ceil(5), "five hosts a rule");
     assert_eq!(
         served.aliases_per_distribution.len(),
-        3,
+        count.div_ceil(100),
         "{:?}",
         served.aliases_per_distribution
     );
-    plan_is_empty(&ws, "plan after 250 tenants");
-    destroy(&ws, "destroy 250 tenants");
+    scene.reset_calls();
+    plan_is_empty(&ws, &format!("plan after {count} tenants"));
+    let planned = scene.calls();
+    scene.reset_calls();
+    destroy(&ws, &format!("destroy {count} tenants"));
+    let destroyed = scene.calls();
     scene.assert_nothing_left(&[]);
+    assert_eq!(scene.uncovered(), [], "a served host lost its rule");
+    let per_tenant = |calls: &scene::Calls| calls.total as f64 / count as f64;
+    eprintln!(
+        "[many-{version}] {count} tenants, {rules} rules, {} distributions; AWS calls per tenant: apply {:.2} (in {:.1?}), plan {:.2}, destroy {:.2}\napply:\n{}",
+        served.aliases_per_distribution.len(),
+        per_tenant(&applied.1),
+        applied.0,
+        per_tenant(&planned),
+        per_tenant(&destroyed),
+        applied.1.table()
+    );
 }
 
 /// The edge in state A; tenants 1-60 in state B and 61-120 in state C, applied at the same
@@ -665,7 +700,7 @@ fn served_after_deployment(version: &'static str) {
 /// `terraform plan` with no AWS write.
 fn one_owner(version: &'static str) {
     let scene = Scene::new(&format!("one-owner-{version}"));
-    let edge = scene.edge_hcl("");
+    let edge = scene.edge_hcl(PER_TENANT);
     let with = |tenants: &str| format!("{}{edge}{tenants}", scene.provider_hcl());
 
     // One configuration, the same tenant twice: refused at plan time, nothing written.
@@ -833,6 +868,112 @@ fn one_owner(version: &'static str) {
     scene.assert_nothing_left(&[]);
 }
 
+/// Seven tenants made with one rule each move to grouped rules when the edge's `rule_layout`
+/// changes: the plan shows the edge and every tenant changing, the apply leaves two rules (the
+/// first tenant's own rule becomes a group) and no served host is ever without a rule. A host
+/// taken out of its group is put back; a second state's tenant cannot take a host another
+/// state's group holds; and back to one rule per tenant, again without a gap.
+fn rule_layout_change(version: &'static str) {
+    let scene = Scene::new(&format!("layout-{version}"));
+    let tenants = names("m", 0..7);
+    let config = |edge_extra: &str| {
+        format!(
+            "{}{}{}",
+            scene.provider_hcl(),
+            scene.edge_hcl(edge_extra),
+            tenants_for_each("gateway_shared_edge.main.id", &tenants)
+        )
+    };
+    let ws = scene.workspace(version, &config(PER_TENANT));
+    apply(&ws, "seven tenants, one rule each");
+    scene.assert_served(&strs(&tenants), 100);
+    let own_rules: BTreeSet<String> = scene
+        .rules()
+        .into_iter()
+        .filter(|r| !r.is_default)
+        .map(|r| r.arn)
+        .collect();
+    assert_eq!(own_rules.len(), 7);
+
+    ws.write("main.tf", &config("  rule_layout = \"grouped\""));
+    let plan = plan_has_changes(&ws, "plan the move to grouped rules");
+    let text = flat(&plan);
+    assert!(
+        text.contains("\"per_tenant\" -> \"grouped\""),
+        "{}",
+        plan.stdout
+    );
+    for t in &tenants {
+        let address = format!("# gateway_tenant.t[\"{t}\"] will be updated in-place");
+        assert!(text.contains(&address), "{t} moves:\n{}", plan.stdout);
+    }
+    apply(&ws, "move to grouped rules");
+    scene.assert_served(&strs(&tenants), 100);
+    let groups: Vec<scene::Rule> = scene
+        .rules()
+        .into_iter()
+        .filter(|r| !r.is_default)
+        .collect();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert!(
+        groups.iter().any(|g| own_rules.contains(&g.arn)),
+        "a tenant's own rule became a group: {groups:?}"
+    );
+    assert_eq!(
+        scene.uncovered(),
+        [],
+        "a served host lost its rule while moving"
+    );
+    plan_is_empty(&ws, "plan after the move");
+
+    // A host taken out of its group by hand is put back in one.
+    let m3 = scene.host(&tenants[3]);
+    scene.drop_host_from_rule(&m3);
+    scene.clear_uncovered();
+    plan_has_changes(&ws, "plan after a host left its group");
+    apply(&ws, "repair the group");
+    scene.assert_served(&strs(&tenants), 100);
+    plan_is_empty(&ws, "plan after the repair");
+
+    // Another state declaring a grouped tenant is refused at plan.
+    let other = scene.workspace(
+        version,
+        &format!(
+            "{}{}",
+            scene.provider_hcl(),
+            tenant("m000", "m000", "").replace(
+                "gateway_shared_edge.main.id",
+                &format!("\"{}\"", scene::EDGE)
+            )
+        ),
+    );
+    let out = scene::expect_exit(
+        &other,
+        &["plan", "-input=false", "-no-color"],
+        1,
+        "a second state plans m0",
+    );
+    assert!(
+        flat(&out).contains("already managed on edge"),
+        "{}",
+        out.stdout
+    );
+
+    ws.write("main.tf", &config(PER_TENANT));
+    apply(&ws, "back to one rule per tenant");
+    scene.assert_served(&strs(&tenants), 100);
+    assert_eq!(scene.rules().iter().filter(|r| !r.is_default).count(), 7);
+    assert_eq!(
+        scene.uncovered(),
+        [],
+        "a served host lost its rule moving back"
+    );
+    plan_is_empty(&ws, "plan after moving back");
+    destroy(&ws, "destroy");
+    scene.assert_nothing_left(&[]);
+    assert_eq!(scene.uncovered(), []);
+}
+
 /// A module of `#[test]`s running each scenario on Terraform `$version`.
 macro_rules! on_terraform {
     ($module:ident, $version:literal: $($scenario:ident),+ $(,)?) => {
@@ -852,6 +993,7 @@ macro_rules! scenarios {
         $(on_terraform!(
             $module, $version: lifecycle, drift, foreign_objects, failure_midway, many_tenants,
             two_states, ipv6_toggle, served_after_deployment, edge_create_timeout, one_owner,
+            rule_layout_change,
         );)+
     };
 }

@@ -7,6 +7,7 @@
 //!   capacities AWS revealed, one growth per slot), through
 //! - [`aliases`]: alias changes on one distribution merged into one read-modify-write;
 //! - [`rules`]: listener rules read once per listener, and the choice of a free priority;
+//! - [`groups`]: hosts joining and leaving grouped rules, merged per listener and state;
 //! - [`records`]: hosted zone records read once per zone, and record changes merged per zone
 //!   with one shared wait for sync;
 //! - [`plans`]: edges and tenant hosts planned in this process.
@@ -17,6 +18,7 @@ pub mod aliases;
 mod cache;
 pub mod distributions;
 mod error;
+pub mod groups;
 mod merge;
 pub mod plans;
 pub mod pool;
@@ -30,6 +32,7 @@ use crate::aws::AwsClients;
 pub use aliases::AliasOutcome;
 pub use distributions::Distributions;
 pub use error::AccountError;
+pub use groups::Group;
 pub use plans::Plans;
 pub use pool::{Placed, Pool};
 pub use records::{HostRecords, Records};

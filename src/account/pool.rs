@@ -13,7 +13,7 @@ use super::error::AccountError;
 use crate::aws::{CloudFront, ErrorKind};
 use crate::domain::aliases::{AliasChange, AliasResult};
 use crate::domain::allocation::{place_alias, Placement, Slot};
-use crate::domain::capacity::EdgeCapacity;
+use crate::domain::capacity::{EdgeCapacity, RuleRoom};
 use crate::domain::edge::{pool_comment, DistributionInfo, EdgeRecord, EdgeView, Member, TAG_SLOT};
 
 /// Placement rounds before giving up (each round either succeeds or learns that a distribution
@@ -77,16 +77,16 @@ impl Pool {
         slots
     }
 
-    /// How full `edge` is, with `rules_used` on its load balancer: what the plan-time check
-    /// and the capacity data source both read.
+    /// How full `edge` is, with `rules` the room on its load balancer: what the plan-time
+    /// check and the capacity data source both read.
     pub fn capacity(
         &self,
         edge: Option<&EdgeView>,
         record: &EdgeRecord,
-        rules_used: Option<usize>,
+        rules: RuleRoom,
     ) -> EdgeCapacity {
         let slots = edge.map(|e| self.slots(e, false)).unwrap_or_default();
-        EdgeCapacity::of(&slots, record, rules_used)
+        EdgeCapacity::of(&slots, record, rules)
     }
 
     /// Adds `host` to a pool distribution with room (first fit), growing the pool when every

@@ -8,10 +8,13 @@ use std::sync::{Arc, Mutex};
 
 use super::cache::Keyed;
 use super::error::AccountError;
+use super::groups::GroupAnswer;
+use super::merge::Merger;
 use crate::aws::elbv2::{HostRule, ListenerRule, MAX_RULE_PRIORITY, MIN_RULE_PRIORITY};
 use crate::aws::Elbv2;
 use crate::domain::allocation::lowest_free_priority;
 use crate::domain::edge::{EdgeRecord, TAG_EDGE};
+use crate::domain::groups::GroupChange;
 use crate::domain::naming::normalize_host;
 use crate::domain::rules::{RuleInfo, MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE};
 use crate::domain::tags::{self, Tags};
@@ -20,11 +23,11 @@ use crate::domain::tags::{self, Tags};
 /// attempt means another writer created a rule meanwhile.
 pub const MAX_PRIORITY_ATTEMPTS: u32 = 10;
 
-/// A tenant's rule to create: `host` to `target_group_arn` on `listener_arn`.
+/// A rule to create: `hosts` to `target_group_arn` on `listener_arn`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRule {
     pub listener_arn: String,
-    pub host: String,
+    pub hosts: Vec<String>,
     pub target_group_arn: String,
     /// A priority to use as is; `None` takes the lowest free one.
     pub pinned: Option<i64>,
@@ -34,14 +37,16 @@ pub struct NewRule {
 
 /// The listener rules of the account, as this process reads and writes them.
 pub struct Rules {
-    elbv2: Elbv2,
+    pub(super) elbv2: Elbv2,
     /// Listener rules with their tags, by listener ARN.
-    listeners: Keyed<Vec<RuleInfo>>,
+    pub(super) listeners: Keyed<Vec<RuleInfo>>,
     /// Rules of the other listeners of a listener's load balancer (default rules excepted),
     /// by listener ARN; `None` when the listener does not exist.
     other_listeners: Keyed<Option<usize>>,
     /// Priorities being taken or taken by tenants of this process, by listener ARN.
     reserved: Mutex<HashMap<String, BTreeSet<i64>>>,
+    /// Joins and leaves of grouped rules, merged per listener and claim.
+    pub(super) groups: Merger<GroupChange, GroupAnswer>,
 }
 
 impl Rules {
@@ -51,6 +56,7 @@ impl Rules {
             listeners: Keyed::default(),
             other_listeners: Keyed::default(),
             reserved: Mutex::default(),
+            groups: Merger::default(),
         }
     }
 
@@ -70,7 +76,7 @@ impl Rules {
             .await?)
     }
 
-    async fn patch(&self, listener_arn: &str, change: impl FnOnce(&mut Vec<RuleInfo>)) {
+    pub(super) async fn patch(&self, listener_arn: &str, change: impl FnOnce(&mut Vec<RuleInfo>)) {
         self.listeners.entry(listener_arn).patch(change).await;
     }
 
@@ -131,7 +137,7 @@ impl Rules {
             };
             let spec = HostRule {
                 listener_arn: listener.to_string(),
-                hosts: vec![rule.host.clone()],
+                hosts: rule.hosts.clone(),
                 target_group_arn: rule.target_group_arn.clone(),
                 tags: tags.clone(),
                 priority: priority as i32,
@@ -205,23 +211,35 @@ impl Rules {
     /// Deletes a tenant's rule (already gone is fine).
     pub async fn delete(&self, listener_arn: &str, rule_arn: &str) -> Result<(), AccountError> {
         self.elbv2.delete_rule(rule_arn).await?;
-        self.patch(listener_arn, |rules| rules.retain(|r| r.arn != rule_arn))
-            .await;
+        let mut freed = None;
+        self.patch(listener_arn, |rules| {
+            freed = rules
+                .iter()
+                .find(|r| r.arn == rule_arn)
+                .and_then(|r| r.priority);
+            rules.retain(|r| r.arn != rule_arn)
+        })
+        .await;
+        // Gone from the cached rules first, so no tenant sees the priority both free and
+        // still held.
+        if let Some(priority) = freed {
+            self.release_priority(listener_arn, priority);
+        }
         Ok(())
     }
 
-    /// Points a tenant's rule at `host` and `target_group_arn` again, and sets its priority.
+    /// Points a rule at `hosts` and `target_group_arn` again, and sets its priority.
     pub async fn repair(
         &self,
         listener_arn: &str,
         rule: &RuleInfo,
-        host: &str,
+        hosts: &[String],
         target_group_arn: &str,
         priority: Option<i64>,
     ) -> Result<RuleInfo, AccountError> {
-        if !rule.routes(host, target_group_arn) {
+        if rule.hosts != hosts || !rule.forwards_to(target_group_arn) {
             self.elbv2
-                .modify_rule(&rule.arn, &[host.to_string()], target_group_arn)
+                .modify_rule(&rule.arn, hosts, target_group_arn)
                 .await?;
         }
         if let Some(p) = priority.filter(|p| Some(*p) != rule.priority) {
@@ -230,7 +248,7 @@ impl Rules {
                 .await?;
         }
         let mut repaired = rule.clone();
-        repaired.hosts = vec![host.to_string()];
+        repaired.hosts = hosts.to_vec();
         repaired.target_groups = vec![target_group_arn.to_string()];
         repaired.priority = priority.or(rule.priority);
         let stored = repaired.clone();
@@ -267,18 +285,19 @@ impl Rules {
         Ok(())
     }
 
-    /// Points every tenant rule of the edge at its (new) shared target group.
+    /// Points every tenant rule and group of the edge at its (new) shared target group,
+    /// keeping their hosts.
     pub async fn repoint(&self, record: &EdgeRecord) -> Result<(), AccountError> {
         let rules = self.of_listener(&record.listener_arn).await?;
         for rule in rules.iter().filter(|r| {
-            r.tags.get(TAG_EDGE) == Some(&record.name)
-                && r.target_groups != [record.target_group_arn.clone()]
+            r.is_managed()
+                && r.tags.get(TAG_EDGE) == Some(&record.name)
+                && !r.forwards_to(&record.target_group_arn)
         }) {
-            let host = rule.hosts.first().cloned().unwrap_or_default();
             self.repair(
                 &record.listener_arn,
                 rule,
-                &host,
+                &rule.hosts,
                 &record.target_group_arn,
                 None,
             )
@@ -288,7 +307,7 @@ impl Rules {
     }
 }
 
-fn info_of_rule(rule: &ListenerRule) -> RuleInfo {
+pub(super) fn info_of_rule(rule: &ListenerRule) -> RuleInfo {
     let target_groups = rule
         .rule
         .actions

@@ -5,7 +5,18 @@
 use std::collections::BTreeSet;
 
 use super::allocation::{alias_room, Slot};
-use super::edge::EdgeRecord;
+use super::edge::{EdgeRecord, RuleLayout};
+use super::rules::HOSTS_PER_RULE;
+
+/// What the edge's load balancer has room for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleRoom {
+    /// Rules on the load balancer, all listeners, default rules excluded; `None` when the
+    /// listener does not exist (yet).
+    pub used: Option<usize>,
+    /// Hosts the planning state's groups can still take without a new rule.
+    pub group_room: usize,
+}
 
 /// One pool distribution's aliases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +42,17 @@ pub struct EdgeCapacity {
     pub rules_used: Option<usize>,
     /// The edge's `max_listener_rules`.
     pub rules_quota: usize,
+    /// Hosts one new rule matches: five when the edge groups them, else one.
+    pub hosts_per_rule: usize,
+    /// Hosts the planning state's groups can still take without a new rule.
+    pub group_room: usize,
 }
 
 impl EdgeCapacity {
     /// The capacity of the edge `record` whose pool is `slots` (capacities already lowered
-    /// where AWS refused more aliases than the cap), with `rules_used` on its load balancer.
-    pub fn of(slots: &[Slot], record: &EdgeRecord, rules_used: Option<usize>) -> Self {
+    /// where AWS refused more aliases than the cap), with `rules` on its load balancer.
+    pub fn of(slots: &[Slot], record: &EdgeRecord, rules: RuleRoom) -> Self {
+        let grouped = record.rule_layout == RuleLayout::Grouped;
         let mut ordered: Vec<&Slot> = slots.iter().collect();
         ordered.sort_by_key(|s| s.slot);
         let hosts: BTreeSet<&String> = slots.iter().flat_map(|s| &s.aliases).collect();
@@ -56,8 +72,10 @@ impl EdgeCapacity {
                 record.max_aliases_per_distribution,
                 record.max_distributions,
             ),
-            rules_used,
+            rules_used: rules.used,
             rules_quota: record.max_listener_rules,
+            hosts_per_rule: if grouped { HOSTS_PER_RULE } else { 1 },
+            group_room: if grouped { rules.group_room } else { 0 },
         }
     }
 
@@ -67,13 +85,27 @@ impl EdgeCapacity {
             .saturating_sub(self.rules_used.unwrap_or_default())
     }
 
-    /// Whether `new_hosts` more tenants, needing `new_rules` more listener rules, fit; the
-    /// error says what is short and which setting to raise.
+    /// Tenant hosts the load balancer can still match: the rules left under the quota, each
+    /// holding `hosts_per_rule` hosts, and the room in the planning state's groups.
+    pub fn rule_hosts_free(&self) -> usize {
+        self.rules_free() * self.hosts_per_rule + self.group_room
+    }
+
+    /// Tenants the edge can still take: the lesser of the pool's and the load balancer's room.
+    pub fn tenants_free(&self) -> usize {
+        match self.rules_used {
+            Some(_) => self.aliases_free.min(self.rule_hosts_free()),
+            None => self.aliases_free,
+        }
+    }
+
+    /// Whether `new_hosts` more tenants, of which `new_rule_hosts` are matched by no rule yet,
+    /// fit; the error says what is short and which setting to raise.
     pub fn admits(
         &self,
         record: &EdgeRecord,
         new_hosts: usize,
-        new_rules: usize,
+        new_rule_hosts: usize,
     ) -> Result<(), String> {
         if new_hosts > self.aliases_free {
             return Err(format!(
@@ -84,10 +116,17 @@ impl EdgeCapacity {
                 record.max_aliases_per_distribution
             ));
         }
+        let (room, per_rule) = (self.rule_hosts_free(), self.hosts_per_rule);
         match self.rules_used {
-            Some(used) if used + new_rules > self.rules_quota => Err(format!(
-                "The load balancer of listener {} has {used} rules (all its listeners) of its quota of {} (max_listener_rules), and this plan adds more tenants than that leaves room for. Ask AWS to raise the load balancer's rule quota, then raise max_listener_rules on the edge.",
-                record.listener_arn, self.rules_quota
+            Some(used) if new_rule_hosts > room => Err(format!(
+                "The load balancer of listener {} has {used} rules (all its listeners) of its quota of {} (max_listener_rules), room for {room} more tenant hosts at {per_rule} per rule (rule_layout = \"{}\"), and this plan adds {new_rule_hosts}. {}",
+                record.listener_arn,
+                self.rules_quota,
+                record.rule_layout.as_str(),
+                match record.rule_layout {
+                    RuleLayout::PerTenant => "Set rule_layout = \"grouped\" on the edge (five hosts per rule), or ask AWS to raise the load balancer's rule quota and raise max_listener_rules.",
+                    RuleLayout::Grouped => "Ask AWS to raise the load balancer's rule quota, then raise max_listener_rules on the edge.",
+                }
             )),
             _ => Ok(()),
         }
@@ -249,7 +288,11 @@ mod tests {
         ) in cases
         {
             let record = record(max_aliases, max_distributions, quota);
-            let capacity = EdgeCapacity::of(&slots, &record, used);
+            let rules = RuleRoom {
+                used,
+                group_room: 0,
+            };
+            let capacity = EdgeCapacity::of(&slots, &record, rules);
             assert_eq!(capacity.tenants, tenants, "{name}");
             assert_eq!(capacity.aliases_free, free, "{name}");
             let verdict = capacity.admits(&record, new_hosts, new_rules);
@@ -260,8 +303,11 @@ mod tests {
     #[test]
     fn the_data_source_and_the_check_read_the_same_rooms() {
         let record = record(3, 2, 10);
-        let capacity =
-            EdgeCapacity::of(&[slot(1, &["c"], 1), slot(0, &["a"], 3)], &record, Some(4));
+        let rules = RuleRoom {
+            used: Some(4),
+            group_room: 0,
+        };
+        let capacity = EdgeCapacity::of(&[slot(1, &["c"], 1), slot(0, &["a"], 3)], &record, rules);
         let rooms: Vec<(u32, usize, usize)> = capacity
             .distributions
             .iter()
@@ -275,5 +321,48 @@ mod tests {
         assert!(refused.contains("room for 2 more tenants"), "{refused}");
         let full = capacity.admits(&record, 0, 7).unwrap_err();
         assert!(full.contains("has 4 rules"), "{full}");
+        assert!(full.contains("rule_layout = \"grouped\""), "{full}");
+    }
+
+    #[test]
+    fn grouped_hosts_are_counted_in_hosts() {
+        // The default quotas: 100 rules, 100 aliases, five distributions.
+        let record = EdgeRecord {
+            rule_layout: RuleLayout::Grouped,
+            ..record(100, 5, 100)
+        };
+        let empty = RuleRoom {
+            used: Some(0),
+            group_room: 0,
+        };
+        let capacity = EdgeCapacity::of(&[], &record, empty);
+        assert_eq!(capacity.rule_hosts_free(), 500);
+        assert_eq!(capacity.tenants_free(), 500);
+        assert!(capacity.admits(&record, 500, 500).is_ok());
+        let over = capacity.admits(&record, 0, 501).unwrap_err();
+        assert!(
+            over.contains("room for 500 more tenant hosts at 5 per rule"),
+            "{over}"
+        );
+        // 98 rules used, two of them this state's groups with three hosts free between them.
+        let nearly = RuleRoom {
+            used: Some(98),
+            group_room: 3,
+        };
+        let capacity = EdgeCapacity::of(&[], &record, nearly);
+        assert_eq!(capacity.rule_hosts_free(), 13);
+        assert!(capacity.admits(&record, 13, 13).is_ok());
+        assert!(capacity.admits(&record, 14, 14).is_err());
+        // The same edge with one rule per tenant: group room does not count.
+        let per_tenant = record_layout(RuleLayout::PerTenant);
+        let capacity = EdgeCapacity::of(&[], &per_tenant, nearly);
+        assert_eq!(capacity.rule_hosts_free(), 2);
+    }
+
+    fn record_layout(layout: RuleLayout) -> EdgeRecord {
+        EdgeRecord {
+            rule_layout: layout,
+            ..record(100, 5, 100)
+        }
     }
 }

@@ -21,10 +21,41 @@ pub const TAG_MAX_DISTRIBUTIONS: &str = "gateway:max-distributions";
 pub const TAG_MAX_RULES: &str = "gateway:max-listener-rules";
 pub const TAG_WAIT: &str = "gateway:wait-for-deployment";
 pub const TAG_IPV6: &str = "gateway:ipv6";
+pub const TAG_RULE_LAYOUT: &str = "gateway:rule-layout";
 /// On listener rules: the tenant a rule belongs to.
 pub const TAG_TENANT: &str = "gateway:tenant";
 
 const COMMENT_PREFIX: &str = "gateway edge ";
+
+/// How tenants' hosts are matched on the edge's listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleLayout {
+    /// Up to [`HOSTS_PER_RULE`](super::rules::HOSTS_PER_RULE) tenant hosts per rule, each
+    /// rule written only by the Terraform state whose tenants it holds.
+    Grouped,
+    /// One rule per tenant, with the tenant's tags and an optional pinned priority.
+    PerTenant,
+}
+
+impl RuleLayout {
+    /// The attribute's values, as written in configuration.
+    pub const NAMES: &'static [&'static str] = &["grouped", "per_tenant"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grouped => "grouped",
+            Self::PerTenant => "per_tenant",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "grouped" => Some(Self::Grouped),
+            "per_tenant" => Some(Self::PerTenant),
+            _ => None,
+        }
+    }
+}
 
 /// The settings of an edge that tenants need, as stored in the pool's tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +73,7 @@ pub struct EdgeRecord {
     pub max_listener_rules: usize,
     pub wait_for_deployment: bool,
     pub ipv6_enabled: bool,
+    pub rule_layout: RuleLayout,
 }
 
 impl EdgeRecord {
@@ -66,6 +98,7 @@ impl EdgeRecord {
         put(TAG_MAX_RULES, self.max_listener_rules.to_string());
         put(TAG_WAIT, self.wait_for_deployment.to_string());
         put(TAG_IPV6, self.ipv6_enabled.to_string());
+        put(TAG_RULE_LAYOUT, self.rule_layout.as_str().to_string());
         tags
     }
 
@@ -98,6 +131,12 @@ impl EdgeRecord {
             max_listener_rules: number(TAG_MAX_RULES)?,
             wait_for_deployment: flag(TAG_WAIT)?,
             ipv6_enabled: flag(TAG_IPV6)?,
+            // Edges recorded before layouts existed have one rule per tenant.
+            rule_layout: match tags.get(TAG_RULE_LAYOUT) {
+                None => RuleLayout::PerTenant,
+                Some(text) => RuleLayout::parse(text)
+                    .ok_or_else(|| format!("the {TAG_RULE_LAYOUT:?} tag is not a rule layout"))?,
+            },
         })
     }
 
@@ -124,6 +163,7 @@ impl EdgeRecord {
             max_listener_rules: 100,
             wait_for_deployment: true,
             ipv6_enabled: true,
+            rule_layout: RuleLayout::PerTenant,
         }
     }
 
@@ -297,6 +337,25 @@ mod tests {
             .contains("not a number"));
         broken.remove(TAG_DOMAIN);
         assert!(EdgeRecord::from_tags(&broken).is_err());
+    }
+
+    #[test]
+    fn an_edge_recorded_before_layouts_has_one_rule_per_tenant() {
+        let grouped = EdgeRecord {
+            rule_layout: RuleLayout::Grouped,
+            ..record()
+        };
+        let mut tags = grouped.tags(0);
+        assert_eq!(tags[TAG_RULE_LAYOUT], "grouped");
+        assert_eq!(EdgeRecord::from_tags(&tags).unwrap(), grouped);
+        tags.remove(TAG_RULE_LAYOUT);
+        let old = EdgeRecord::from_tags(&tags).unwrap();
+        assert_eq!(old.rule_layout, RuleLayout::PerTenant);
+        tags.insert(TAG_RULE_LAYOUT.into(), "wildcard".into());
+        assert!(EdgeRecord::from_tags(&tags).is_err());
+        for name in RuleLayout::NAMES {
+            assert_eq!(RuleLayout::parse(name).unwrap().as_str(), *name);
+        }
     }
 
     #[test]

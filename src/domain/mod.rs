@@ -7,6 +7,7 @@ pub mod aliases;
 pub mod allocation;
 pub mod capacity;
 pub mod edge;
+pub mod groups;
 pub mod naming;
 pub mod rules;
 pub mod tags;

@@ -9,6 +9,20 @@ pub const MANAGED_BY_TAG_KEY: &str = "gateway:managed-by";
 /// Value of [`MANAGED_BY_TAG_KEY`].
 pub const MANAGED_BY_TAG_VALUE: &str = crate::PROVIDER_BINARY;
 
+/// Condition values AWS allows in one rule, across its conditions: a grouped rule matches up
+/// to this many tenant hosts.
+pub const HOSTS_PER_RULE: usize = 5;
+
+/// The tag of a rule holding the claim of whoever writes it: on a tenant's own rule, the
+/// claim of the Terraform resource that manages the tenant; on a grouped rule, that of the
+/// Terraform state whose tenants it matches (the only writer of its hosts).
+pub const TAG_CLAIM: &str = "gateway:claim";
+
+/// The tag marking a rule that matches several tenants' hosts ([`RuleLayout::Grouped`]).
+///
+/// [`RuleLayout::Grouped`]: super::edge::RuleLayout::Grouped
+pub const TAG_GROUP: &str = "gateway:group";
+
 /// A listener rule: where it sends which hosts, at which priority, tagged how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleInfo {
@@ -28,11 +42,29 @@ impl RuleInfo {
         self.tags.get(MANAGED_BY_TAG_KEY).map(String::as_str) == Some(MANAGED_BY_TAG_VALUE)
     }
 
-    /// True when this rule was created by the provider for `tenant` of `edge`.
+    /// True when this rule was created by the provider for `tenant` of `edge` alone.
     pub fn belongs_to(&self, edge: &str, tenant: &str) -> bool {
         self.is_managed()
+            && !self.tags.contains_key(TAG_GROUP)
             && self.tags.get(TAG_EDGE).map(String::as_str) == Some(edge)
             && self.tags.get(TAG_TENANT).map(String::as_str) == Some(tenant)
+    }
+
+    /// True when this is a grouped rule of `edge`, matching several tenants' hosts.
+    pub fn is_group_of(&self, edge: &str) -> bool {
+        self.is_managed()
+            && self.tags.contains_key(TAG_GROUP)
+            && self.tags.get(TAG_EDGE).map(String::as_str) == Some(edge)
+    }
+
+    /// The claim on the rule ([`TAG_CLAIM`]).
+    pub fn claim(&self) -> Option<&str> {
+        self.tags.get(TAG_CLAIM).map(String::as_str)
+    }
+
+    /// True when the rule forwards to exactly `target_group`.
+    pub fn forwards_to(&self, target_group: &str) -> bool {
+        self.target_groups == [target_group]
     }
 
     /// True when this rule is the one a creation asked for: ours, at `priority`, sending
@@ -53,7 +85,7 @@ impl RuleInfo {
 
     /// True when the rule sends exactly `host` to exactly `target_group`.
     pub fn routes(&self, host: &str, target_group: &str) -> bool {
-        self.hosts == [host] && self.target_groups == [target_group]
+        self.hosts == [host] && self.forwards_to(target_group)
     }
 }
 
@@ -92,6 +124,20 @@ mod tests {
             assert_eq!(rule.belongs_to("e1", "acme"), belongs, "{:?}", rule.tags);
         }
         assert!(!rule(&ours).belongs_to("e2", "acme"));
+        let group = rule(&[
+            (MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE),
+            (TAG_EDGE, "e1"),
+            (TAG_TENANT, "acme"),
+            (TAG_GROUP, "true"),
+            (TAG_CLAIM, "ws1-x"),
+        ]);
+        assert!(group.is_group_of("e1") && !group.is_group_of("e2"));
+        assert!(
+            !group.belongs_to("e1", "acme"),
+            "a group is no tenant's own"
+        );
+        assert!(!rule(&ours).is_group_of("e1"));
+        assert_eq!(group.claim(), Some("ws1-x"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::edge::{DistributionInfo, EdgeRecord, EdgeView};
+use super::edge::{DistributionInfo, EdgeRecord, EdgeView, RuleLayout};
 use super::naming::normalize_host;
 use super::rules::RuleInfo;
 
@@ -59,9 +59,7 @@ pub fn types_pointing_at(records: &[RecordInfo], distribution_domain: &str) -> V
     types
 }
 
-/// The tag of a tenant's rule holding the claim of the Terraform resource that manages the
-/// tenant: a token the resource keeps in its private state.
-pub const TAG_CLAIM: &str = "gateway:claim";
+pub use super::rules::TAG_CLAIM;
 
 /// Who holds a tenant, as a resource with claim `claim` sees it ([`TenantView::holder`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +93,9 @@ pub struct Observed<'a> {
     pub distribution: Option<&'a DistributionInfo>,
     /// The tenant's listener rule.
     pub rule: Option<&'a RuleInfo>,
-    /// Whether that rule no longer sends exactly the host to the shared target group.
+    /// Whether that rule no longer sends the host to the shared target group as the edge's
+    /// layout says: exactly the host for a tenant's own rule, among others for a group, and
+    /// of the kind the edge's `rule_layout` asks for.
     pub rule_drift: bool,
     /// Types of the records aliased to the holding distribution, sorted.
     pub record_types: Vec<String>,
@@ -106,8 +106,10 @@ pub struct Observed<'a> {
 pub struct Leftovers {
     /// Indexes into the snapshot's records: the aliases into the pool.
     pub records: Vec<usize>,
-    /// ARNs of the tenant's rules.
+    /// ARNs of the tenant's own rules.
     pub rules: Vec<String>,
+    /// Grouped rules holding the host, with their claims: the host leaves those of its own.
+    pub groups: Vec<(String, Option<String>)>,
     /// Ids of the pool distributions holding the alias.
     pub holders: Vec<String>,
 }
@@ -142,11 +144,11 @@ impl<'a> TenantView<'a> {
                 ),
             });
         }
-        if let Some(rule) = self
-            .rules
-            .iter()
-            .find(|r| r.hosts.iter().any(|h| h == host) && !r.belongs_to(&record.name, self.name))
-        {
+        if let Some(rule) = self.rules.iter().find(|r| {
+            r.hosts.iter().any(|h| h == host)
+                && !r.belongs_to(&record.name, self.name)
+                && !r.is_group_of(&record.name)
+        }) {
             return Some(Foreign {
                 object: format!("listener rule for {host}"),
                 detail: format!(
@@ -172,18 +174,29 @@ impl<'a> TenantView<'a> {
         })
     }
 
-    /// The tenant's listener rule: the one its state names (`rule_arn`), else the one tagged
-    /// for it.
+    /// The tenant's listener rule: the one its state names (`rule_arn`; a group only while it
+    /// still holds the host), else the one tagged for it, else a group of the edge holding
+    /// its host.
     pub fn rule(&self, rule_arn: Option<&str>) -> Option<&'a RuleInfo> {
-        let rules = self.rules;
+        let (rules, edge) = (self.rules, self.edge.record.name.as_str());
+        let holds = |r: &RuleInfo| r.hosts.iter().any(|h| h == self.host);
         rules
             .iter()
-            .find(|r| Some(r.arn.as_str()) == rule_arn)
-            .or_else(|| {
-                rules
-                    .iter()
-                    .find(|r| r.belongs_to(&self.edge.record.name, self.name))
-            })
+            .find(|r| Some(r.arn.as_str()) == rule_arn && (!r.is_group_of(edge) || holds(r)))
+            .or_else(|| rules.iter().find(|r| r.belongs_to(edge, self.name)))
+            .or_else(|| rules.iter().find(|r| r.is_group_of(edge) && holds(r)))
+    }
+
+    /// Whether `rule` serves the tenant as the edge's layout asks.
+    fn rule_drifted(&self, rule: &RuleInfo) -> bool {
+        let record = &self.edge.record;
+        let grouped = rule.is_group_of(&record.name);
+        let routes = if grouped {
+            rule.forwards_to(&record.target_group_arn)
+        } else {
+            rule.routes(self.host, &record.target_group_arn)
+        };
+        !routes || grouped != (record.rule_layout == RuleLayout::Grouped)
     }
 
     /// What exists of the tenant; `None` when nothing of it is left (no alias in the pool, no
@@ -200,7 +213,7 @@ impl<'a> TenantView<'a> {
         Some(Observed {
             distribution: member.map(|m| &m.distribution),
             rule,
-            rule_drift: rule.is_some_and(|r| !r.routes(self.host, &edge.record.target_group_arn)),
+            rule_drift: rule.is_some_and(|r| self.rule_drifted(r)),
             record_types: member
                 .map(|m| types_pointing_at(self.records, &m.distribution.domain_name))
                 .unwrap_or_default(),
@@ -211,35 +224,46 @@ impl<'a> TenantView<'a> {
     /// distribution, its rule sending the host to the shared target group, and records of every
     /// expected type aliased to that distribution.
     fn is_complete(&self, observed: &Observed<'_>) -> bool {
+        let record = &self.edge.record;
+        let routed = observed.rule.is_some_and(|r| {
+            if r.is_group_of(&record.name) {
+                r.hosts.iter().any(|h| h == self.host) && r.forwards_to(&record.target_group_arn)
+            } else {
+                r.routes(self.host, &record.target_group_arn)
+            }
+        });
         observed.distribution.is_some()
-            && observed.rule.is_some()
-            && !observed.rule_drift
-            && observed.record_types == expected_record_types(&self.edge.record)
+            && routed
+            && observed.record_types == expected_record_types(record)
     }
 
     /// The claim of another resource on the rule of a tenant whose own claim is `own` and whose
     /// state names `rule_arn`: the tenant has been taken over. A tenant without a claim (made
     /// before claims existed) and a rule without one have no rival.
-    pub fn rival_claim(&self, rule_arn: Option<&str>, own: Option<&str>) -> Option<&'a str> {
-        let own = own?;
-        let on_rule = self.rule(rule_arn)?.tags.get(TAG_CLAIM)?;
-        (on_rule != own).then_some(on_rule.as_str())
+    pub fn rival_claim(&self, rule_arn: Option<&str>, own: &[&str]) -> Option<&'a str> {
+        if own.is_empty() {
+            return None;
+        }
+        let on_rule = self.rule(rule_arn)?.claim()?;
+        (!own.contains(&on_rule)).then_some(on_rule)
     }
 
     /// Who holds the tenant, for a resource whose claim is `claim` (`None` before it made
     /// anything). A complete tenant under no claim of the resource belongs to someone else.
-    pub fn holder(&self, claim: Option<&str>) -> Holder {
+    pub fn holder(&self, claims: &[&str]) -> Holder {
         let Some(observed) = self.observe(None) else {
             return Holder::Nobody;
         };
-        let on_rule = observed
-            .rule
-            .and_then(|r| r.tags.get(TAG_CLAIM))
-            .map(String::as_str);
-        if claim.is_some() && on_rule == claim {
+        let on_rule = observed.rule.and_then(RuleInfo::claim);
+        if on_rule.is_some_and(|c| claims.contains(&c)) {
             return Holder::Ours;
         }
-        if self.is_complete(&observed) {
+        // A group is written by its state alone: even an incomplete tenant in another
+        // state's group is that state's to finish or remove.
+        let in_group = observed
+            .rule
+            .is_some_and(|r| r.is_group_of(&self.edge.record.name));
+        if in_group || self.is_complete(&observed) {
             return Holder::Another {
                 claim: on_rule.map(str::to_string),
             };
@@ -267,6 +291,12 @@ impl<'a> TenantView<'a> {
                     tagged || (named && r.hosts == [host])
                 })
                 .map(|r| r.arn.clone())
+                .collect(),
+            groups: self
+                .rules
+                .iter()
+                .filter(|r| r.is_group_of(edge_name) && r.hosts.iter().any(|h| h == host))
+                .map(|r| (r.arn.clone(), r.claim().map(str::to_string)))
                 .collect(),
             holders: edge
                 .members
@@ -491,7 +521,8 @@ mod tests {
         ];
         for (what, edge, rules, records, claim, expected) in cases {
             let view = view(edge, &rules, records);
-            assert_eq!(view.holder(claim), expected, "{what}");
+            let claims: Vec<&str> = claim.into_iter().collect();
+            assert_eq!(view.holder(&claims), expected, "{what}");
         }
     }
 
@@ -502,15 +533,106 @@ mod tests {
         claimed.tags.insert(TAG_CLAIM.into(), "c2".into());
         let rules = vec![claimed, rule("arn:r/old", HOST, TG, None)];
         let view = view(&pool, &rules, &[]);
-        assert_eq!(view.rival_claim(None, Some("c1")), Some("c2"));
-        assert_eq!(view.rival_claim(Some("arn:r/own"), Some("c1")), Some("c2"));
-        assert_eq!(view.rival_claim(None, Some("c2")), None, "our own");
-        assert_eq!(view.rival_claim(None, None), None, "no claim of ours");
+        assert_eq!(view.rival_claim(None, &["c1"]), Some("c2"));
+        assert_eq!(view.rival_claim(Some("arn:r/own"), &["c1"]), Some("c2"));
+        assert_eq!(view.rival_claim(None, &["c1", "c2"]), None, "our own");
+        assert_eq!(view.rival_claim(None, &[]), None, "no claim of ours");
         assert_eq!(
-            view.rival_claim(Some("arn:r/old"), Some("c1")),
+            view.rival_claim(Some("arn:r/old"), &["c1"]),
             None,
             "a rule without one"
         );
+    }
+
+    fn group(arn: &str, hosts: &[&str], claim: &str) -> RuleInfo {
+        let mut group = rule(arn, hosts[0], TG, Some("first"));
+        group.hosts = hosts.iter().map(|h| h.to_string()).collect();
+        group.tags.remove(TAG_TENANT);
+        group
+            .tags
+            .insert(crate::domain::rules::TAG_GROUP.into(), "true".into());
+        group.tags.insert(TAG_CLAIM.into(), claim.into());
+        group
+    }
+
+    #[test]
+    fn a_tenant_in_a_group_is_its_states() {
+        let grouped = EdgeView {
+            record: EdgeRecord {
+                rule_layout: RuleLayout::Grouped,
+                ..record()
+            },
+            ..edge(&[HOST])
+        };
+        let records = [
+            alias("A", "e0.cloudfront.net"),
+            alias("AAAA", "e0.cloudfront.net"),
+        ];
+        let other = "zeta.gateway.example.com";
+        let ours = group("arn:r/g1", &[other, HOST], "s1");
+        let rules = [ours.clone()];
+        let seen = view(&grouped, &rules, &records);
+        assert!(
+            seen.foreign(&[]).is_none(),
+            "a group of the edge is not foreign"
+        );
+        let observed = seen.observe(None).unwrap();
+        assert_eq!(observed.rule, Some(&ours));
+        assert!(!observed.rule_drift);
+        assert_eq!(seen.holder(&["s1"]), Holder::Ours);
+        assert_eq!(
+            seen.holder(&["s2"]),
+            Holder::Another {
+                claim: Some("s1".into())
+            }
+        );
+        assert_eq!(seen.rival_claim(Some("arn:r/g1"), &["s2"]), Some("s1"));
+        assert_eq!(seen.rival_claim(Some("arn:r/g1"), &["p", "s1"]), None);
+        let left = seen.leftovers(Some("arn:r/g1"));
+        assert!(left.rules.is_empty(), "a group is left, not deleted");
+        assert_eq!(
+            left.groups,
+            [("arn:r/g1".to_string(), Some("s1".to_string()))]
+        );
+
+        // Incomplete in another state's group: still that state's.
+        let no_records = view(&grouped, &rules, &[]);
+        assert!(matches!(no_records.holder(&["s2"]), Holder::Another { .. }));
+
+        // A group that lost the host is not the tenant's rule, even when the state names it.
+        let without = [group("arn:r/g1", &[other], "s1")];
+        assert_eq!(view_rule(&grouped, &without, Some("arn:r/g1")), None);
+
+        // On an edge of own rules, a group is drift to undo, and so is an own rule on a
+        // grouped edge.
+        let per_tenant = edge(&[HOST]);
+        assert!(
+            view(&per_tenant, &rules, &records)
+                .observe(None)
+                .unwrap()
+                .rule_drift
+        );
+        let own = [rule("arn:r/own", HOST, TG, Some("acme"))];
+        assert!(
+            view(&grouped, &own, &records)
+                .observe(None)
+                .unwrap()
+                .rule_drift
+        );
+        assert!(
+            !view(&per_tenant, &own, &records)
+                .observe(None)
+                .unwrap()
+                .rule_drift
+        );
+    }
+
+    fn view_rule<'a>(
+        edge: &'a EdgeView,
+        rules: &'a [RuleInfo],
+        arn: Option<&str>,
+    ) -> Option<&'a RuleInfo> {
+        view(edge, rules, &[]).rule(arn)
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `gateway_edge_capacity` (data source): how full an edge is — per pool distribution the
-//! aliases used and free, and the listener rules used against the load balancer's quota.
+//! aliases used and free, the listener rules used against the load balancer's quota, and the
+//! tenants both leave room for, counted in hosts as the plan-time check counts them.
 
 use async_trait::async_trait;
 
 use super::diagnostic::diagnostic;
 use super::model;
 use crate::account::{Account, AccountError};
+use crate::domain::capacity::RuleRoom;
 use crate::protocol::resource::{Context, DataSource};
 use crate::protocol::schema::{Attribute, Block, Schema};
 use crate::protocol::value::{Type, Value};
@@ -56,6 +58,26 @@ pub fn schema() -> Schema {
         Attribute::number("listener_rules_free")
             .computed()
             .description("Rules the load balancer can still take under that quota."),
+    )
+    .attribute(
+        Attribute::string("rule_layout")
+            .computed()
+            .description("The edge's `rule_layout`: `grouped` or `per_tenant`."),
+    )
+    .attribute(
+        Attribute::number("hosts_per_rule")
+            .computed()
+            .description("Tenant hosts one new listener rule matches: 5 when the edge groups them, else 1."),
+    )
+    .attribute(
+        Attribute::number("rule_hosts_free")
+            .computed()
+            .description("Tenant hosts the load balancer can still match: `listener_rules_free` times `hosts_per_rule`, plus the room left in the groups of the Terraform state reading this (the groups it may write)."),
+    )
+    .attribute(
+        Attribute::number("tenants_free")
+            .computed()
+            .description("Tenants this state can still add to the edge: the lesser of `aliases_free` and `rule_hosts_free`. It is the room the plan-time check admits."),
     );
     Schema::new(0, block)
 }
@@ -76,23 +98,22 @@ impl DataSource for EdgeCapacityDataSource {
         let action = format!("reading the capacity of edge {edge_id}");
         let read = async {
             let edge = account.distributions.edge(&edge_id).await?;
-            let used = account
-                .rules
-                .load_balancer_rules_used(&edge.record.listener_arn)
-                .await?;
-            Ok::<_, AccountError>((edge, used))
+            let owner = crate::resources::tenant::workspace_owner(&edge_id);
+            let room = account.rules.room(&edge.record, &owner).await?;
+            Ok::<_, AccountError>((edge, room))
         };
-        let (edge, used) = match read.await {
+        let (edge, room) = match read.await {
             Ok(read) => read,
             Err(err) => {
                 diags.push(diagnostic(&err, &action));
                 return None;
             }
         };
-        let capacity =
-            account
-                .pool
-                .capacity(Some(&edge), &edge.record, Some(used.unwrap_or_default()));
+        let room = RuleRoom {
+            used: Some(room.used.unwrap_or_default()),
+            ..room
+        };
+        let capacity = account.pool.capacity(Some(&edge), &edge.record, room);
         let distributions: Vec<Value> = edge
             .members
             .iter()
@@ -122,6 +143,10 @@ impl DataSource for EdgeCapacityDataSource {
             ),
             ("listener_rules_quota", count(capacity.rules_quota)),
             ("listener_rules_free", count(capacity.rules_free())),
+            ("rule_layout", Value::from(edge.record.rule_layout.as_str())),
+            ("hosts_per_rule", count(capacity.hosts_per_rule)),
+            ("rule_hosts_free", count(capacity.rule_hosts_free())),
+            ("tenants_free", count(capacity.tenants_free())),
         ]))
     }
 }

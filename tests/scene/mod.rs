@@ -259,6 +259,21 @@ impl Scene {
         self.emulator.control("POST", "faults", Some(&rule));
     }
 
+    /// Served hosts some rule write left matched by no rule, as the emulator logged them
+    /// (`host` and `operation` of each).
+    pub fn uncovered(&self) -> Vec<(String, String)> {
+        let answer = self.emulator.control("GET", "uncovered", None);
+        answer["uncovered"]
+            .as_array()
+            .expect("uncovered")
+            .iter()
+            .map(|e| {
+                let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+                (text("host"), text("operation"))
+            })
+            .collect()
+    }
+
     /// The fault rules still armed.
     pub fn armed_faults(&self) -> Json {
         self.emulator.control("GET", "faults", None)
@@ -575,8 +590,9 @@ resource "gateway_shared_edge" "main" {{
     /// Every tenant in `tenants` is served: its host is an alias of exactly one pool
     /// distribution, which holds at most `cap` aliases; exactly one listener rule matches the
     /// host and forwards to the shared target group; A and AAAA alias records point the host
-    /// at that distribution. And nothing else of the provider's exists: as many aliases, rules
-    /// and pairs of records as tenants.
+    /// at that distribution. And nothing else of the provider's exists: as many aliases and
+    /// pairs of records as tenants, and rules matching the tenants' hosts and no other (one
+    /// rule per tenant, or groups of at most five).
     pub fn assert_served(&self, tenants: &[&str], cap: usize) -> Served {
         let pool = self.pool();
         let rules: Vec<Rule> = self.rules().into_iter().filter(|r| !r.is_default).collect();
@@ -616,7 +632,7 @@ resource "gateway_shared_edge" "main" {{
             let matching: Vec<&Rule> = rules.iter().filter(|r| r.hosts.contains(&host)).collect();
             let rule = match matching.as_slice() {
                 [one]
-                    if one.hosts == [host.clone()]
+                    if one.hosts.len() <= 5
                         && one.target_groups == [self.seed.target_group_arn.clone()] =>
                 {
                     one
@@ -651,9 +667,16 @@ resource "gateway_shared_edge" "main" {{
                 tenants.len()
             ));
         }
-        if rules.len() != tenants.len() {
+        let hosts: BTreeSet<String> = tenants.iter().map(|t| self.host(t)).collect();
+        let matched: usize = rules.iter().map(|r| r.hosts.len()).sum();
+        let strangers: Vec<&String> = rules
+            .iter()
+            .flat_map(|r| &r.hosts)
+            .filter(|h| !hosts.contains(*h))
+            .collect();
+        if matched != tenants.len() || !strangers.is_empty() {
             problems.push(format!(
-                "{} listener rules for {} tenants",
+                "{} listener rules match {matched} hosts for {} tenants (others: {strangers:?})",
                 rules.len(),
                 tenants.len()
             ));
@@ -788,6 +811,39 @@ resource "gateway_shared_edge" "main" {{
                 .expect("DeleteRule")
         });
         rule.arn
+    }
+
+    /// Takes `host` out of the rule matching it, keeping the rule's other hosts: drift of a
+    /// grouped rule.
+    pub fn drop_host_from_rule(&self, host: &str) {
+        let rule = self
+            .rules()
+            .into_iter()
+            .find(|r| r.hosts.iter().any(|h| h == host))
+            .unwrap_or_else(|| panic!("no rule matches {host}"));
+        let rest: Vec<String> = rule.hosts.iter().filter(|h| *h != host).cloned().collect();
+        let condition = aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+            .field("host-header")
+            .host_header_config(
+                aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig::builder()
+                    .set_values(Some(rest))
+                    .build(),
+            )
+            .build();
+        self.block_on(async {
+            self.elbv2
+                .modify_rule()
+                .rule_arn(&rule.arn)
+                .conditions(condition)
+                .send()
+                .await
+                .expect("ModifyRule")
+        });
+    }
+
+    /// Forgets the emulator's log of served hosts left without a rule.
+    pub fn clear_uncovered(&self) {
+        self.emulator.control("DELETE", "uncovered", None);
     }
 
     /// Deletes the record set `name`/`kind`, repeating it exactly as Route53 requires.

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use super::diagnostic::diagnostic;
 use super::model as values;
 use crate::account::Account;
+use crate::domain::edge::RuleLayout;
 use crate::domain::naming;
 use crate::protocol::resource::{Context, PlanState, Resource, State};
 use crate::protocol::value::Value;
@@ -50,6 +51,15 @@ impl Resource for SharedEdgeResource {
         if let Some(name) = schema::NAME.get(&plan.planned) {
             values::set(&mut plan.planned, "id", Value::String(name));
         }
+        let layout = plan.planned.get(schema::RULE_LAYOUT.name);
+        if plan.prior.is_null() && layout.is_none_or(|v| v.is_null() || v.is_unknown()) {
+            let grouped = RuleLayout::Grouped.as_str();
+            values::set(
+                &mut plan.planned,
+                schema::RULE_LAYOUT.name,
+                Value::from(grouped),
+            );
+        }
         if let Some(account) = ctx
             .provider_data
             .clone()
@@ -60,7 +70,9 @@ impl Resource for SharedEdgeResource {
             if !crate::provider::invocation::destroying() {
                 apply::check_targets_planned(&account, &spec, previous.as_ref(), diags).await;
             }
-            if !spec.record.name.is_empty() && plan.prior.is_null() {
+            // Tenants planned after the edge see its new settings (a new edge's all of them;
+            // an edge in AWS lends its rule layout to tenants about to move).
+            if !spec.record.name.is_empty() {
                 account.plans.plan_edge(spec.record);
             }
         }
@@ -161,6 +173,29 @@ impl Resource for SharedEdgeResource {
         let deadline = values::deadline(ctx, &prior.value, "delete");
         if let Err(err) = apply::delete(&account, &name, &ids, &deadline).await {
             diags.push(diagnostic(&err, &action(&prior.value, "deleting")));
+        }
+    }
+
+    /// Version 0 had no `rule_layout`: its edges have one rule per tenant.
+    fn upgrade_state(
+        &self,
+        from: i64,
+        mut state: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<serde_json::Value> {
+        match (from, state.as_object_mut()) {
+            (0, Some(fields)) => {
+                let layout = RuleLayout::PerTenant.as_str();
+                fields.insert(schema::RULE_LAYOUT.name.into(), layout.into());
+                Some(state)
+            }
+            _ => {
+                diags.error(
+                    "Unable to upgrade state",
+                    format!("{TYPE_NAME} has no upgrade from schema version {from}"),
+                );
+                None
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::super::model::{self, Field};
 use super::schema::*;
-use crate::domain::edge::EdgeRecord;
+use crate::domain::edge::{EdgeRecord, RuleLayout};
 use crate::protocol::value::Value;
 
 /// Everything an edge is made of.
@@ -55,6 +55,10 @@ impl EdgeSpec {
                 max_listener_rules: int(MAX_LISTENER_RULES) as usize,
                 wait_for_deployment: flag(WAIT_FOR_DEPLOYMENT),
                 ipv6_enabled: flag(IPV6_ENABLED),
+                rule_layout: RULE_LAYOUT
+                    .get(value)
+                    .and_then(|text| RuleLayout::parse(&text))
+                    .unwrap_or(RuleLayout::Grouped),
             },
             certificate_arn: text(CERTIFICATE_ARN),
             origin_domain_name: text(ORIGIN_DOMAIN_NAME),
@@ -100,6 +104,7 @@ impl EdgeSpec {
             (COMPRESS.name, Value::Bool(self.compress)),
             (PRICE_CLASS.name, Value::String(self.price_class.clone())),
             (IPV6_ENABLED.name, Value::Bool(r.ipv6_enabled)),
+            (RULE_LAYOUT.name, Value::from(r.rule_layout.as_str())),
             (WEB_ACL_ID.name, model::opt_string(self.web_acl_id.clone())),
             (WAIT_FOR_DEPLOYMENT.name, Value::Bool(r.wait_for_deployment)),
             (
@@ -168,5 +173,6 @@ mod tests {
         assert_eq!(state.get("id"), Some(&Value::from("e1")));
         assert_eq!(EdgeSpec::from_value(&state, "7"), spec);
         assert_eq!(EdgeIds::from_value(&state), ids);
+        assert_eq!(state.get("rule_layout"), Some(&Value::from("grouped")));
     }
 }

@@ -2,7 +2,7 @@
 //! cross-attribute rules checked before anything is planned.
 
 use super::super::model::Field;
-use crate::domain::edge::TAG_PREFIX;
+use crate::domain::edge::{RuleLayout, TAG_PREFIX};
 use crate::domain::naming;
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::validators::{IntBetween, MapOfStrings, OneOf, StringRule};
@@ -11,8 +11,8 @@ use crate::protocol::Diagnostics;
 
 pub const TYPE_NAME: &str = "gateway_shared_edge";
 
-/// The schema version of the stored state.
-pub const SCHEMA_VERSION: i64 = 0;
+/// The schema version of the stored state: 1 added `rule_layout`.
+pub const SCHEMA_VERSION: i64 = 1;
 
 /// CloudFront's per-account default quota of distributions.
 pub const DISTRIBUTIONS_PER_ACCOUNT: i64 = 500;
@@ -42,6 +42,9 @@ pub const PRICE_CLASS: Field<&str> = Field::with_default("price_class", "PriceCl
 pub const IPV6_ENABLED: Field<bool> = Field::with_default("ipv6_enabled", true);
 pub const WEB_ACL_ID: Field<&str> = Field::new("web_acl_id");
 pub const WAIT_FOR_DEPLOYMENT: Field<bool> = Field::with_default("wait_for_deployment", true);
+/// Optional and computed: a new edge groups its tenants' hosts, an edge made before layouts
+/// existed keeps one rule per tenant until the configuration says otherwise.
+pub const RULE_LAYOUT: Field<&str> = Field::new("rule_layout");
 /// Attributes without a field of their own type.
 pub const TAGS: &str = "tags";
 pub const CACHE_POLICY_ID: &str = "cache_policy_id";
@@ -175,6 +178,13 @@ pub fn schema() -> Schema {
     .attribute(
         IPV6_ENABLED.attribute()
             .description("Whether the distributions answer over IPv6; tenants then get AAAA records as well as A records."),
+    )
+    .attribute(
+        RULE_LAYOUT.attribute()
+            .optional_computed()
+            .use_state_for_unknown()
+            .description("How tenants' hosts are matched on the listener. `grouped` (the default for new edges): rules of up to five hosts each, so the load balancer's default quota of 100 rules serves 500 tenants; every host is still listed on the load balancer and forwarded to the shared target group, and each rule is written only by the Terraform state whose tenants it holds. `per_tenant`: one rule per tenant, which allows a tenant's own `tags` and pinned `priority` but reaches the default quota at 100 tenants; edges made before this setting existed keep it. Changing it moves every tenant on its next apply, never leaving a host without a rule.")
+            .validator(OneOf(RuleLayout::NAMES)),
     )
     .attribute(
         WEB_ACL_ID.attribute()

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use super::model::Tenant;
-use crate::account::{Account, AccountError, HostRecords, NewRule, Placed};
+use super::model::{own_claims, workspace_claim, workspace_owner, Tenant};
+use crate::account::{Account, AccountError, Group, HostRecords, NewRule, Placed};
 use crate::aws::Deadline;
-use crate::domain::edge::{EdgeView, TAG_EDGE, TAG_TENANT};
+use crate::domain::edge::{EdgeView, RuleLayout, TAG_EDGE, TAG_TENANT};
 use crate::domain::rules::RuleInfo;
 use crate::domain::tags::{self, Tags};
 use crate::domain::tenant::{
@@ -59,8 +59,9 @@ impl<'a> Surroundings<'a> {
     /// Fails with [`AccountError::Claimed`] when the tenant already serves under another
     /// resource's claim: a second resource or state declaring the same tenant is refused, and
     /// only the leftovers of an interrupted create are taken over.
-    pub fn refuse_held(&self, claim: Option<&str>) -> Result<(), AccountError> {
-        let Holder::Another { claim: held } = self.view().holder(claim) else {
+    pub fn refuse_held(&self, claims: &[String]) -> Result<(), AccountError> {
+        let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
+        let Holder::Another { claim: held } = self.view().holder(&claims) else {
             return Ok(());
         };
         let rule = self
@@ -134,7 +135,11 @@ async fn ensure_steps(
     if creating {
         let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
         around.refuse_foreign(account).await?;
-        around.refuse_held(tenant.claim.as_deref())?;
+        around.refuse_held(&own_claims(
+            tenant.claim.as_deref(),
+            &tenant.edge_id,
+            &tenant.name,
+        ))?;
     }
     let placed = place_alias(account, tenant, &host).await?;
     in_time(deadline)?;
@@ -168,7 +173,9 @@ async fn place_alias(
     Ok(placed)
 }
 
-/// Step 2: the listener rule, repaired when it drifted, created when missing.
+/// Step 2: the host's listener rule, as the edge's layout says: a group of this state's, or
+/// the tenant's own (repaired when it drifted, created when missing). Moving between layouts
+/// makes the new rule first and only then leaves the old one, so the host is always matched.
 async fn ensure_rule(
     account: &Account,
     edge: &EdgeView,
@@ -176,8 +183,7 @@ async fn ensure_rule(
     host: &str,
 ) -> Result<(), AccountError> {
     let record = &edge.record;
-    let listener = &record.listener_arn;
-    let rules = account.rules.of_listener(listener).await?;
+    let rules = account.rules.of_listener(&record.listener_arn).await?;
     let view = TenantView {
         edge,
         name: &tenant.name,
@@ -185,15 +191,96 @@ async fn ensure_rule(
         rules: &rules,
         records: &[],
     };
+    let current = view.rule(tenant.listener_rule_arn.as_deref()).cloned();
+    let claims = own_claims(tenant.claim.as_deref(), &tenant.edge_id, &tenant.name);
+    let ours = |r: &RuleInfo| r.claim().is_none_or(|c| claims.iter().any(|o| o == c));
+    let own_groups: Vec<String> = view
+        .leftovers(None)
+        .groups
+        .into_iter()
+        .filter_map(|(_, claim)| claim.filter(|c| claims.contains(c)))
+        .collect();
+    let rule = match record.rule_layout {
+        RuleLayout::Grouped => {
+            // A tenant already grouped stays with the state that grouped it.
+            let owner = current
+                .as_ref()
+                .filter(|r| r.is_group_of(&record.name))
+                .and_then(|r| r.claim().map(str::to_string))
+                .filter(|c| claims.contains(c))
+                .unwrap_or_else(|| workspace_owner(&tenant.edge_id));
+            let own_rule = current
+                .filter(|r| r.belongs_to(&record.name, &tenant.name) && ours(r))
+                .or_else(|| {
+                    rules
+                        .iter()
+                        .find(|r| r.belongs_to(&record.name, &tenant.name) && ours(r))
+                        .cloned()
+                });
+            let joined = account
+                .rules
+                .join(&group(account, edge, &owner), host, own_rule.as_ref())
+                .await?;
+            if let Some(own) = own_rule.filter(|own| own.arn != joined.arn) {
+                account.rules.delete(&record.listener_arn, &own.arn).await?;
+            }
+            tenant.claim = Some(owner);
+            joined
+        }
+        RuleLayout::PerTenant => {
+            let own = current.filter(|r| !r.is_group_of(&record.name));
+            if own.is_none() && !own_groups.is_empty() {
+                // Leaving a group for a rule of its own: the tenant's claim again.
+                tenant.claim = Some(workspace_claim(&tenant.edge_id, &tenant.name));
+            }
+            let rule = own_rule(account, edge, tenant, host, own).await?;
+            for claim in own_groups {
+                account
+                    .rules
+                    .leave(&group(account, edge, &claim), host)
+                    .await?;
+            }
+            rule
+        }
+    };
+    tenant.listener_rule_arn = Some(rule.arn.clone());
+    tenant.priority = rule.priority;
+    tenant.grouped = rule.is_group_of(&record.name);
+    Ok(())
+}
+
+/// The grouped rules `claim` writes on the edge's listener.
+fn group(account: &Account, edge: &EdgeView, claim: &str) -> Group {
+    let record = &edge.record;
+    Group {
+        listener_arn: record.listener_arn.clone(),
+        edge: record.name.clone(),
+        claim: claim.to_string(),
+        target_group_arn: record.target_group_arn.clone(),
+        tags: account.settings.default_tags.clone(),
+    }
+}
+
+/// The tenant's own rule, repaired when it drifted, created when missing.
+async fn own_rule(
+    account: &Account,
+    edge: &EdgeView,
+    tenant: &Tenant,
+    host: &str,
+    current: Option<RuleInfo>,
+) -> Result<RuleInfo, AccountError> {
+    let record = &edge.record;
+    let listener = &record.listener_arn;
     let wanted = rule_tags(account, tenant);
-    let rule = match view.rule(tenant.listener_rule_arn.as_deref()).cloned() {
+    let hosts = [host.to_string()];
+    match current {
         Some(rule) => {
             let repaired = account
                 .rules
                 .repair(
                     listener,
                     &rule,
-                    host,
+                    &hosts,
                     &record.target_group_arn,
                     tenant.priority,
                 )
@@ -201,22 +288,19 @@ async fn ensure_rule(
             if repaired.tags != wanted {
                 account.rules.retag(listener, &repaired, wanted).await?;
             }
-            repaired
+            Ok(repaired)
         }
         None => {
             let new = NewRule {
                 listener_arn: listener.clone(),
-                host: host.to_string(),
+                hosts: hosts.to_vec(),
                 target_group_arn: record.target_group_arn.clone(),
                 pinned: tenant.priority,
                 tags: wanted,
             };
-            account.rules.create(&new).await?
+            account.rules.create(&new).await
         }
-    };
-    tenant.listener_rule_arn = Some(rule.arn.clone());
-    tenant.priority = rule.priority;
-    Ok(())
+    }
 }
 
 /// Step 3: the alias records to the holding distribution, replacing stale ones of ours (to
@@ -266,7 +350,9 @@ pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountErr
     };
     let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
     let rule_arn = tenant.listener_rule_arn.as_deref();
-    if let Some(other) = around.view().rival_claim(rule_arn, tenant.claim.as_deref()) {
+    let claims = known_claims(tenant);
+    let claimed: Vec<&str> = claims.iter().map(String::as_str).collect();
+    if let Some(other) = around.view().rival_claim(rule_arn, &claimed) {
         tracing::warn!(tenant = %tenant.name, claim = %other, "the tenant is managed elsewhere now; nothing removed");
         return Ok(());
     }
@@ -282,10 +368,29 @@ pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountErr
     for arn in &leftovers.rules {
         account.rules.delete(&record.listener_arn, arn).await?;
     }
+    // Only the groups of this state's claims are written; another state's group keeps its
+    // hosts until that state removes them.
+    for (_, claim) in &leftovers.groups {
+        if let Some(claim) = claim.as_ref().filter(|c| claims.contains(c)) {
+            account
+                .rules
+                .leave(&group(account, &edge, claim), &around.host)
+                .await?;
+        }
+    }
     for id in &leftovers.holders {
         account.pool.remove(id, &around.host).await?;
     }
     Ok(())
+}
+
+/// The claims a stored tenant counts as its own: none for a tenant stored without one (made
+/// before claims existed, or just imported), which takes the claim it finds.
+fn known_claims(tenant: &Tenant) -> Vec<String> {
+    match &tenant.claim {
+        Some(claim) => own_claims(Some(claim), &tenant.edge_id, &tenant.name),
+        None => Vec::new(),
+    }
 }
 
 /// What a read found of a tenant.
@@ -308,7 +413,9 @@ pub async fn observe(account: &Account, mut tenant: Tenant) -> Result<Seen, Acco
     let around = Surroundings::fetch(account, &edge, &name).await?;
     let view = around.view();
     let rule_arn = tenant.listener_rule_arn.as_deref();
-    if let Some(other) = view.rival_claim(rule_arn, tenant.claim.as_deref()) {
+    let claims = known_claims(&tenant);
+    let claimed: Vec<&str> = claims.iter().map(String::as_str).collect();
+    if let Some(other) = view.rival_claim(rule_arn, &claimed) {
         return Ok(Seen::TakenOver(other.to_string()));
     }
     let Some(observed) = view.observe(tenant.listener_rule_arn.as_deref()) else {
@@ -325,6 +432,7 @@ pub async fn observe(account: &Account, mut tenant: Tenant) -> Result<Seen, Acco
             if tenant.claim.is_none() {
                 tenant.claim = rule.tags.get(TAG_CLAIM).cloned();
             }
+            tenant.grouped = rule.is_group_of(&edge.record.name);
         }
         None => tenant.listener_rule_arn = None,
     }

@@ -23,6 +23,7 @@ use crate::protocol::resource::{
 use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
 use apply::Seen;
+pub use model::workspace_owner;
 use model::{workspace_claim, Tenant};
 use plan::PRIVATE_RULE_DRIFT;
 pub use schema::{schema, TYPE_NAME};

@@ -26,10 +26,16 @@ pub struct Tenant {
     /// The claim on the tenant's rule that marks it as this resource's
     /// ([`crate::domain::tenant::TAG_CLAIM`]); kept in private state, not in the value.
     pub claim: Option<String>,
+    /// Whether the tenant's rule is a group ([`crate::domain::edge::RuleLayout::Grouped`]):
+    /// kept in private state, so that a plan moving the edge to another layout shows which
+    /// tenants move.
+    pub grouped: bool,
 }
 
 /// Where the tenant's claim is kept in private state.
 pub const PRIVATE_CLAIM: &str = "claim";
+/// Where whether its rule is a group is kept.
+pub const PRIVATE_GROUPED: &str = "grouped";
 
 /// The claim a create of tenant `name` on edge `edge_id` writes: the same for every run of the
 /// same Terraform working directory and workspace, different for another directory or
@@ -39,6 +45,25 @@ pub const PRIVATE_CLAIM: &str = "claim";
 pub fn workspace_claim(edge_id: &str, name: &str) -> String {
     let (dir, workspace) = working_directory();
     claim_of(dir, workspace, edge_id, name)
+}
+
+/// The claim of the grouped rules a run of this working directory and workspace writes on
+/// edge `edge_id` ([`crate::domain::groups`]): the claim of a tenant with no name.
+pub fn workspace_owner(edge_id: &str) -> String {
+    let (dir, workspace) = working_directory();
+    claim_of(dir, workspace, edge_id, "")
+}
+
+/// The claims a resource of this working directory and workspace recognises as its own on
+/// tenant `name` of `edge_id`: its stored claim, and those a run of this directory writes.
+pub fn own_claims(stored: Option<&str>, edge_id: &str, name: &str) -> Vec<String> {
+    let mut claims: Vec<String> = stored.map(str::to_string).into_iter().collect();
+    for claim in [workspace_claim(edge_id, name), workspace_owner(edge_id)] {
+        if !claims.contains(&claim) {
+            claims.push(claim);
+        }
+    }
+    claims
 }
 
 /// The Terraform working directory (the plugin's own, where Terraform starts it) and
@@ -107,6 +132,7 @@ impl Tenant {
             dns_record_types: model::string_list(value, DNS_RECORD_TYPES),
             timeouts: value.get("timeouts").cloned().unwrap_or(Value::Null),
             claim: None,
+            grouped: false,
         }
     }
 
@@ -117,6 +143,7 @@ impl Tenant {
                 .get(PRIVATE_CLAIM)
                 .and_then(|c| c.as_str())
                 .map(str::to_string),
+            grouped: private.get(PRIVATE_GROUPED) == Some(&serde_json::Value::Bool(true)),
             ..Self::from_value(value)
         }
     }
@@ -127,6 +154,7 @@ impl Tenant {
             Some(claim) => private.insert(PRIVATE_CLAIM.into(), claim.clone().into()),
             None => private.remove(PRIVATE_CLAIM),
         };
+        private.insert(PRIVATE_GROUPED.into(), self.grouped.into());
         private
     }
 
@@ -185,6 +213,7 @@ mod tests {
             dns_record_types: vec!["A".into()],
             timeouts: Value::Null,
             claim: None,
+            grouped: false,
         };
         let value = tenant.to_value();
         assert_eq!(value.get("id"), Some(&Value::from("e1/acme")));
@@ -196,6 +225,7 @@ mod tests {
     fn the_claim_lives_in_private_state() {
         let claimed = Tenant {
             claim: Some(workspace_claim("e1", "acme")),
+            grouped: true,
             ..Tenant::default()
         };
         let private = claimed.private(Private::new());
@@ -212,6 +242,7 @@ mod tests {
             claim_of("/infra/partners", "default", "e2", "acme"),
             claim_of("/infra/partners", "default", "e1", "zeta"),
             claim_of("/infra/partnersdefault", "", "e1", "acme"),
+            claim_of("/infra/partners", "default", "e1", ""),
         ] {
             assert_ne!(base, other);
         }

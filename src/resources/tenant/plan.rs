@@ -7,13 +7,14 @@ use std::sync::Arc;
 use super::super::diagnostic::diagnostic;
 use super::super::model;
 use super::apply::Surroundings;
-use super::model::{workspace_claim, Tenant};
+use super::model::{own_claims, workspace_owner, Tenant};
 use super::schema::{
     DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DNS_RECORD_TYPES, HOST, LISTENER_RULE_ARN, NAME,
-    PRIORITY,
+    PRIORITY, TAGS,
 };
 use crate::account::{Account, AccountError};
-use crate::domain::edge::{EdgeRecord, EdgeView};
+use crate::domain::capacity::RuleRoom;
+use crate::domain::edge::{EdgeRecord, EdgeView, RuleLayout};
 use crate::domain::tenant::expected_record_types;
 use crate::protocol::resource::PlanState;
 use crate::protocol::value::{AttributePath, Value};
@@ -38,8 +39,13 @@ pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut D
             return;
         }
     };
-    let record = match (&edge, account.plans.planned_edge(&tenant.edge_id)) {
-        (Some(edge), _) => edge.record.clone(),
+    let planned_edge = account.plans.planned_edge(&tenant.edge_id);
+    let record = match (&edge, planned_edge) {
+        // An edge changing its rule layout in this plan moves its tenants in the same apply.
+        (Some(edge), planned) => EdgeRecord {
+            rule_layout: planned.map_or(edge.record.rule_layout, |p| p.rule_layout),
+            ..edge.record.clone()
+        },
         (None, Some(planned)) => planned,
         (None, None) => {
             let err = AccountError::EdgeNotFound(tenant.edge_id.clone());
@@ -58,6 +64,10 @@ pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut D
     let creating = plan.prior.is_null();
     // A destroy plans the configuration first; what it will not create is not checked.
     if creating && crate::provider::invocation::destroying() {
+        return;
+    }
+    if let Err((err, attribute)) = check_layout(plan, &record) {
+        diags.push(diagnostic(&err, &action).at(root.attribute(attribute)));
         return;
     }
     let checked = if creating {
@@ -84,6 +94,31 @@ pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut D
             None => found,
         });
     }
+}
+
+/// A tenant of a grouped edge shares its rule: it can pin no priority and carry no tags of
+/// its own.
+fn check_layout(
+    plan: &PlanState<'_>,
+    record: &EdgeRecord,
+) -> Result<(), (AccountError, &'static str)> {
+    if record.rule_layout != RuleLayout::Grouped {
+        return Ok(());
+    }
+    let refused = |what: &str| {
+        AccountError::Refused(format!(
+            "Edge {} groups up to five tenant hosts per listener rule (rule_layout = \"grouped\"), so a tenant has no rule of its own to {what}. Leave it out, or set rule_layout = \"per_tenant\" on the edge.",
+            record.name
+        ))
+    };
+    if !model::is_null(plan.config, PRIORITY.name) {
+        return Err((refused("pin a priority on"), PRIORITY.name));
+    }
+    let tags = model::string_map(plan.config, TAGS);
+    if !tags.is_empty() {
+        return Err((refused("tag"), TAGS));
+    }
+    Ok(())
 }
 
 /// A failed plan-time check, and the attribute it is about.
@@ -154,15 +189,16 @@ async fn check_create(
             .refuse_foreign(account)
             .await
             .map_err(at(NAME.name))?;
-        let claim = workspace_claim(&tenant.edge_id, &tenant.name);
-        around.refuse_held(Some(&claim)).map_err(at(NAME.name))?;
+        let claims = own_claims(None, &tenant.edge_id, &tenant.name);
+        around.refuse_held(&claims).map_err(at(NAME.name))?;
     }
     capacity(account, edge, record, &planned)
         .await
         .map_err(|err| (err, None))
 }
 
-/// Room on the edge for every host planned on it in this process.
+/// Room on the edge for every host planned on it in this process, in aliases and in hosts
+/// the load balancer's rules can still match.
 async fn capacity(
     account: &Account,
     edge: Option<&EdgeView>,
@@ -172,25 +208,23 @@ async fn capacity(
     let existing = edge.map(EdgeView::hosts).unwrap_or_default();
     let new_hosts = planned.iter().filter(|h| !existing.contains(*h)).count();
     let listener = &record.listener_arn;
-    let (rules_used, new_rules) = match account.rules.of_listener(listener).await {
+    let (room, new_rule_hosts) = match account.rules.of_listener(listener).await {
         Ok(rules) => {
-            let new_rules = planned
+            let unmatched = planned
                 .iter()
                 .filter(|h| !rules.iter().any(|r| r.hosts.contains(*h)))
                 .count();
-            (
-                account.rules.load_balancer_rules_used(listener).await?,
-                new_rules,
-            )
+            let owner = workspace_owner(&record.name);
+            (account.rules.room(record, &owner).await?, unmatched)
         }
         // A listener not there yet is the edge's to report; its rules are not judged.
-        Err(AccountError::Aws(err)) if err.is_not_found() => (None, 0),
+        Err(AccountError::Aws(err)) if err.is_not_found() => (RuleRoom::default(), 0),
         Err(err) => return Err(err),
     };
     account
         .pool
-        .capacity(edge, record, rules_used)
-        .admits(record, new_hosts, new_rules)
+        .capacity(edge, record, room)
+        .admits(record, new_hosts, new_rule_hosts)
         .map_err(AccountError::Capacity)
 }
 
@@ -208,7 +242,9 @@ fn plan_repairs(plan: &mut PlanState<'_>, record: &EdgeRecord) {
         );
     }
     let rule_drift = plan.private.get(PRIVATE_RULE_DRIFT) == Some(&serde_json::Value::Bool(true));
-    if prior.listener_rule_arn.is_none() || rule_drift {
+    let prior_state = Tenant::from_state(plan.prior, &plan.private);
+    let moving = prior_state.grouped != (record.rule_layout == RuleLayout::Grouped);
+    if prior.listener_rule_arn.is_none() || rule_drift || moving {
         model::set(&mut plan.planned, LISTENER_RULE_ARN.name, Value::Unknown);
         if planned.priority.is_none() || model::is_null(plan.config, PRIORITY.name) {
             model::set(&mut plan.planned, PRIORITY.name, Value::Unknown);
