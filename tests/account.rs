@@ -17,7 +17,7 @@ use common::emulator::{distribution_config, fast_options, session, Session};
 use common::intercept::{Call, Intercepted};
 use futures::FutureExt;
 use gateway::account::aliases::Aliases;
-use gateway::account::{Account, AccountError, NewRule, Rules, Settings};
+use gateway::account::{Account, AccountError, Group, NewRule, Rules, Settings};
 use gateway::aws::cloudfront::CloudFrontApi;
 use gateway::aws::elbv2::Elbv2Api;
 use gateway::aws::{AwsClients, CloudFront, Deadline, Elbv2, ErrorKind};
@@ -543,7 +543,11 @@ async fn the_capacity_aws_revealed_is_what_the_data_source_and_the_plan_check_co
         used: Some(0),
         group_room: 0,
     };
-    let capacity = account.pool.capacity(Some(&edge), &record, room);
+    let capacity = account
+        .pool
+        .capacity(Some(&edge), &record, room)
+        .await
+        .unwrap();
     assert_eq!(capacity.aliases_free, 0);
     assert!(
         capacity.admits(&record, 1, 1).is_err(),
@@ -996,4 +1000,165 @@ async fn a_refused_change_in_a_merged_call_fails_its_tenant_alone() {
     let records = fresh.records.of_host(&zone, &taken).await.unwrap();
     assert_eq!(records.sets.len(), 1, "the foreign record is untouched");
     assert_eq!(records.sets[0].resource_records, foreign.resource_records);
+}
+
+/// The grouped rules state `claim` writes on the edge's listener.
+fn state_group(record: &EdgeRecord, claim: &str) -> Group {
+    Group {
+        listener_arn: record.listener_arn.clone(),
+        edge: EDGE.into(),
+        claim: claim.into(),
+        target_group_arn: record.target_group_arn.clone(),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Joins `host` to `claim`'s groups, then serves it (an A alias record), as a tenant's
+/// create does; or stops serving it, then takes it out, as a tenant's delete does.
+async fn tenant_step(
+    account: Arc<Account>,
+    record: EdgeRecord,
+    claim: String,
+    host: String,
+    join: bool,
+    pool_domain: String,
+) {
+    let group = state_group(&record, &claim);
+    let zone = &record.hosted_zone_id;
+    if join {
+        let rule = account.rules.join(&group, &host, None).await.expect("join");
+        assert!(rule.hosts.contains(&host) && rule.claim() == Some(claim.as_str()));
+        account
+            .records
+            .create(zone, &host, &pool_domain, false, &[])
+            .await
+            .expect("records");
+    } else {
+        let records = account.records.of_host(zone, &host).await.expect("records");
+        account
+            .records
+            .delete(zone, &records.cloudfront_aliases())
+            .await
+            .expect("delete records");
+        account.rules.leave(&group, &host).await.expect("leave");
+    }
+}
+
+/// Three states, each its own process, join twelve hosts each to their groups at once, while
+/// the answers of CreateRule, ModifyRule and DeleteRule are lost (AWS made the change, the
+/// SDK retries it); each host is served once joined. Then every state removes half its hosts
+/// (records first) while joining six more. At no point is a served host matched by no rule;
+/// at the end every host of a state is in exactly one rule, of that state's, the removed
+/// ones in none, and the rules are as few as five hosts a rule allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_rules_of_several_states_never_leave_a_served_host_without_a_rule() {
+    const STATES: usize = 3;
+    let s = session().await;
+    let record = EdgeRecord {
+        rule_layout: RuleLayout::Grouped,
+        ..make_edge(&s, 100, 5).await
+    };
+    let mut states: Vec<(String, Arc<Account>)> = Vec::new();
+    for i in 0..STATES {
+        states.push((format!("state-{i}"), account(&s).await));
+    }
+    let pool_domain = states[0].1.distributions.edge(EDGE).await.unwrap().members[0]
+        .distribution
+        .domain_name
+        .clone();
+    for (op, count) in [
+        ("elbv2:CreateRule", 2),
+        ("elbv2:ModifyRule", 3),
+        ("elbv2:DeleteRule", 2),
+    ] {
+        s.lose_responses(op, count).await;
+    }
+    let host = |state: usize, n: usize| format!("s{state}-h{n}.{DOMAIN}");
+    let run = |steps: Vec<(usize, usize, bool)>| {
+        let tasks: Vec<_> = steps
+            .into_iter()
+            .map(|(state, n, join)| {
+                let (claim, account) = states[state].clone();
+                tokio::spawn(tenant_step(
+                    account,
+                    record.clone(),
+                    claim,
+                    host(state, n),
+                    join,
+                    pool_domain.clone(),
+                ))
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                task.await.expect("a tenant step");
+            }
+        }
+    };
+    run((0..STATES)
+        .flat_map(|st| (0..12).map(move |n| (st, n, true)))
+        .collect())
+    .await;
+    run((0..STATES)
+        .flat_map(|st| {
+            (0..6)
+                .map(move |n| (st, n, false))
+                .chain((12..18).map(move |n| (st, n, true)))
+        })
+        .collect())
+    .await;
+
+    assert_eq!(
+        s.uncovered().await,
+        Vec::<String>::new(),
+        "a served host lost its rule"
+    );
+    let rules = states[0]
+        .1
+        .aws
+        .elbv2
+        .list_rules(&record.listener_arn)
+        .await
+        .unwrap();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_state = BTreeMap::new();
+    for rule in rules.iter().filter(|r| r.priority().is_some()) {
+        let claim = rule
+            .tags
+            .get("gateway:claim")
+            .cloned()
+            .expect("a claim on every group");
+        let hosts = rule.hosts();
+        assert!(hosts.len() <= 5, "{hosts:?}");
+        for h in &hosts {
+            let state = &h[1..2];
+            assert_eq!(
+                format!("state-{state}"),
+                claim,
+                "{h} is in another state's group"
+            );
+            *seen.entry(h.clone()).or_default() += 1;
+        }
+        *per_state.entry(claim).or_insert(0) += 1;
+    }
+    for st in 0..STATES {
+        for n in 0..18 {
+            let times = seen.get(&host(st, n)).copied().unwrap_or_default();
+            assert_eq!(
+                times,
+                usize::from(n >= 6),
+                "{} in {times} rules",
+                host(st, n)
+            );
+        }
+        // Twelve hosts a state at the end: three rules, or one more where a leave and a join
+        // met in different batches.
+        let rules = per_state[&format!("state-{st}")];
+        assert!((3..=4).contains(&rules), "state {st} has {rules} rules");
+    }
+    assert_eq!(
+        s.armed_faults().await,
+        serde_json::json!([]),
+        "every lost answer happened"
+    );
 }

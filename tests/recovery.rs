@@ -63,54 +63,30 @@ fn converge(ws: &common::terraform::Workspace, what: &str) -> bool {
     false
 }
 
+/// The writes only grouped rules make: a group created, joined (by a tenant added in the
+/// update) and deleted when its last host leaves.
+const GROUPED_WRITES: &[(&str, Step)] = &[
+    ("elbv2:CreateRule", Step::Create),
+    ("elbv2:ModifyRule", Step::Update),
+    ("elbv2:DeleteRule", Step::Destroy),
+];
+
 #[test]
 fn every_write_survives_a_lost_answer() {
     let scene = Scene::new("lost-answers");
-    let config = |extra: &str, tags: &str| {
-        format!(
-            "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([\"acme\", \"zeta\"])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n  tags     = {{ {tags} }}\n}}\n",
-            scene.provider_hcl(),
-            scene.edge_hcl(extra),
-        )
-    };
+    let cases = WRITES
+        .iter()
+        .map(|(op, step)| (*op, *step, false))
+        .chain(GROUPED_WRITES.iter().map(|(op, step)| (*op, *step, true)));
+    let total = WRITES.len() + GROUPED_WRITES.len();
     let mut absorbed = 0;
-    for (i, (op, step)) in WRITES.iter().enumerate() {
-        let what = format!("lost answer of {op} during {step:?}");
-        let ws = scene.workspace(VERSION, &config("", "team = \"a\""));
-        let lost = json!({"match": op, "error": "internal", "lost_response": true, "count": 1});
-        if *step == Step::Create {
-            scene.fault(lost.clone());
-        }
-        let mut clean = converge(&ws, &format!("{what}: apply"));
-        if *step == Step::Update {
-            ws.write(
-                "main.tf",
-                &config("  min_ttl = 300\n  tags = { cost = \"b\" }", "team = \"b\""),
-            );
-            scene.fault(lost.clone());
-            clean &= converge(&ws, &format!("{what}: update"));
-        }
-        plan_is_empty(&ws, &format!("{what}: plan"));
-        scene.assert_served(&["acme", "zeta"], 100);
-        if *step == Step::Destroy {
-            scene.fault(lost);
-            let out = ws.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
-            if !out.success() {
-                clean = false;
-                eprintln!("{what}: the first destroy failed:\n{}", flat(&out));
-                destroy(&ws, &format!("{what}: destroy again"));
-            }
-        } else {
-            destroy(&ws, &format!("{what}: destroy"));
-        }
-        let armed = scene.armed_faults();
-        assert_eq!(armed, json!([]), "{what}: the fault never fired");
-        scene.assert_nothing_left(&[]);
+    for (i, (op, step, grouped)) in cases.enumerate() {
+        let clean = lost_answer(&scene, op, step, grouped);
         absorbed += usize::from(clean);
         eprintln!(
-            "case {}/{}: {what}: {}",
+            "case {}/{total}: lost answer of {op} during {step:?}{}: {}",
             i + 1,
-            WRITES.len(),
+            if grouped { ", grouped rules" } else { "" },
             if clean {
                 "absorbed"
             } else {
@@ -118,10 +94,76 @@ fn every_write_survives_a_lost_answer() {
             }
         );
     }
-    eprintln!(
-        "{absorbed} of {} lost answers absorbed within the same run",
-        WRITES.len()
-    );
+    eprintln!("{absorbed} of {total} lost answers absorbed within the same run");
+}
+
+/// One lifecycle of an edge and its tenants in which `op` loses its answer once during
+/// `step`; true when the run it happened in absorbed it. With one rule per tenant the update
+/// changes the tenants' tags; with grouped rules it adds a tenant to the group.
+fn lost_answer(scene: &Scene, op: &str, step: Step, grouped: bool) -> bool {
+    let what = format!("lost answer of {op} during {step:?}");
+    let config = |edge_extra: &str, tags: &str, tenants: &str| {
+        let layout = if grouped {
+            ""
+        } else {
+            "  rule_layout = \"per_tenant\"\n"
+        };
+        let tags = if grouped {
+            String::new()
+        } else {
+            format!("  tags     = {{ {tags} }}\n")
+        };
+        format!(
+            "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{tenants}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n{tags}}}\n",
+            scene.provider_hcl(),
+            scene.edge_hcl(&format!("{layout}{edge_extra}")),
+        )
+    };
+    let two = "\"acme\", \"zeta\"";
+    let three = "\"acme\", \"kite\", \"zeta\"";
+    let ws = scene.workspace(VERSION, &config("", "team = \"a\"", two));
+    let lost = json!({"match": op, "error": "internal", "lost_response": true, "count": 1});
+    if step == Step::Create {
+        scene.fault(lost.clone());
+    }
+    let mut clean = converge(&ws, &format!("{what}: apply"));
+    let mut served = vec!["acme", "zeta"];
+    if step == Step::Update {
+        let tenants = if grouped {
+            served.push("kite");
+            three
+        } else {
+            two
+        };
+        ws.write(
+            "main.tf",
+            &config(
+                "  min_ttl = 300\n  tags = { cost = \"b\" }",
+                "team = \"b\"",
+                tenants,
+            ),
+        );
+        scene.fault(lost.clone());
+        clean &= converge(&ws, &format!("{what}: update"));
+    }
+    plan_is_empty(&ws, &format!("{what}: plan"));
+    scene.assert_served(&served, 100);
+    if step == Step::Destroy {
+        scene.fault(lost);
+        let out = ws.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        if !out.success() {
+            clean = false;
+            eprintln!("{what}: the first destroy failed:\n{}", flat(&out));
+            destroy(&ws, &format!("{what}: destroy again"));
+        }
+    } else {
+        destroy(&ws, &format!("{what}: destroy"));
+    }
+    let armed = scene.armed_faults();
+    assert_eq!(armed, json!([]), "{what}: the fault never fired");
+    scene.assert_nothing_left(&[]);
+    assert_eq!(scene.uncovered(), [], "{what}: a served host lost its rule");
+    clean
 }
 
 /// Who is killed at a kill point.

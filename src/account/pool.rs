@@ -77,16 +77,22 @@ impl Pool {
         slots
     }
 
-    /// How full `edge` is, with `rules` the room on its load balancer: what the plan-time
-    /// check and the capacity data source both read.
-    pub fn capacity(
+    /// How full `edge` is, with `rules` the room on its load balancer, counting the account's
+    /// other distributions against its quota: what the plan-time check and the capacity data
+    /// source both read.
+    pub async fn capacity(
         &self,
         edge: Option<&EdgeView>,
         record: &EdgeRecord,
         rules: RuleRoom,
-    ) -> EdgeCapacity {
+    ) -> Result<EdgeCapacity, AccountError> {
         let slots = edge.map(|e| self.slots(e, false)).unwrap_or_default();
-        EdgeCapacity::of(&slots, record, rules)
+        let all = self.distributions.all().await?;
+        let others = all
+            .iter()
+            .filter(|d| edge.is_none_or(|e| e.member_by_id(&d.id).is_none()))
+            .count();
+        Ok(EdgeCapacity::of(&slots, record, rules, others))
     }
 
     /// Adds `host` to a pool distribution with room (first fit), growing the pool when every

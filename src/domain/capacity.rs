@@ -8,6 +8,23 @@ use super::allocation::{alias_room, Slot};
 use super::edge::{EdgeRecord, RuleLayout};
 use super::rules::HOSTS_PER_RULE;
 
+/// CloudFront's default quota of distributions one cache policy, or one origin request policy,
+/// is associated with. The pool shares one of each, so it never grows past this.
+pub const DISTRIBUTIONS_PER_POLICY: usize = 100;
+/// CloudFront's default quota of distributions in an account.
+pub const DISTRIBUTIONS_PER_ACCOUNT: usize = 500;
+
+/// What stops the pool growing first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolLimit {
+    /// The edge's `max_distributions`.
+    Setting,
+    /// [`DISTRIBUTIONS_PER_POLICY`].
+    Policy,
+    /// [`DISTRIBUTIONS_PER_ACCOUNT`], counting the account's other distributions.
+    Account,
+}
+
 /// What the edge's load balancer has room for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RuleRoom {
@@ -37,6 +54,8 @@ pub struct EdgeCapacity {
     pub tenants: usize,
     /// Tenants the edge can still take, counting the distributions the pool may grow by.
     pub aliases_free: usize,
+    /// How many distributions the pool may have, and what sets that.
+    pub pool_limit: (usize, PoolLimit),
     /// Rules on the edge's load balancer, all listeners, default rules excluded; `None` when
     /// the listener does not exist (yet).
     pub rules_used: Option<usize>,
@@ -50,9 +69,24 @@ pub struct EdgeCapacity {
 
 impl EdgeCapacity {
     /// The capacity of the edge `record` whose pool is `slots` (capacities already lowered
-    /// where AWS refused more aliases than the cap), with `rules` on its load balancer.
-    pub fn of(slots: &[Slot], record: &EdgeRecord, rules: RuleRoom) -> Self {
+    /// where AWS refused more aliases than the cap), with `rules` on its load balancer, in an
+    /// account holding `other_distributions` outside the pool.
+    pub fn of(
+        slots: &[Slot],
+        record: &EdgeRecord,
+        rules: RuleRoom,
+        other_distributions: usize,
+    ) -> Self {
         let grouped = record.rule_layout == RuleLayout::Grouped;
+        let account_room = DISTRIBUTIONS_PER_ACCOUNT.saturating_sub(other_distributions);
+        let pool_limit = [
+            (record.max_distributions, PoolLimit::Setting),
+            (DISTRIBUTIONS_PER_POLICY, PoolLimit::Policy),
+            (account_room, PoolLimit::Account),
+        ]
+        .into_iter()
+        .min_by_key(|(n, _)| *n)
+        .unwrap_or((record.max_distributions, PoolLimit::Setting));
         let mut ordered: Vec<&Slot> = slots.iter().collect();
         ordered.sort_by_key(|s| s.slot);
         let hosts: BTreeSet<&String> = slots.iter().flat_map(|s| &s.aliases).collect();
@@ -67,11 +101,8 @@ impl EdgeCapacity {
                 })
                 .collect(),
             tenants: hosts.len(),
-            aliases_free: alias_room(
-                slots,
-                record.max_aliases_per_distribution,
-                record.max_distributions,
-            ),
+            aliases_free: alias_room(slots, record.max_aliases_per_distribution, pool_limit.0),
+            pool_limit,
             rules_used: rules.used,
             rules_quota: record.max_listener_rules,
             hosts_per_rule: if grouped { HOSTS_PER_RULE } else { 1 },
@@ -108,10 +139,22 @@ impl EdgeCapacity {
         new_rule_hosts: usize,
     ) -> Result<(), String> {
         if new_hosts > self.aliases_free {
+            let (limit, by) = self.pool_limit;
+            let why = match by {
+                PoolLimit::Setting => "Raise max_distributions on the edge first.".to_string(),
+                PoolLimit::Policy => format!(
+                    "The pool shares one cache policy and one origin request policy, and CloudFront associates a policy with at most {DISTRIBUTIONS_PER_POLICY} distributions (its default quota), so max_distributions above {DISTRIBUTIONS_PER_POLICY} is not reached: put further tenants on a second edge."
+                ),
+                PoolLimit::Account => format!(
+                    "The account holds {} distributions outside this pool, of CloudFront's default quota of {DISTRIBUTIONS_PER_ACCOUNT} per account: ask AWS to raise it, or lower max_distributions elsewhere.",
+                    DISTRIBUTIONS_PER_ACCOUNT - limit.min(DISTRIBUTIONS_PER_ACCOUNT)
+                ),
+            };
             return Err(format!(
-                "Edge {} has room for {} more tenants ({} distributions of at most {} aliases: max_distributions and max_aliases_per_distribution), and this plan adds more. Raise max_distributions on the edge first.",
+                "Edge {} has room for {} more tenants ({limit} distributions of at most {} aliases: max_distributions {}, max_aliases_per_distribution {}), and this plan adds more. {why}",
                 record.name,
                 self.aliases_free,
+                record.max_aliases_per_distribution,
                 record.max_distributions,
                 record.max_aliases_per_distribution
             ));
@@ -292,7 +335,7 @@ mod tests {
                 used,
                 group_room: 0,
             };
-            let capacity = EdgeCapacity::of(&slots, &record, rules);
+            let capacity = EdgeCapacity::of(&slots, &record, rules, 0);
             assert_eq!(capacity.tenants, tenants, "{name}");
             assert_eq!(capacity.aliases_free, free, "{name}");
             let verdict = capacity.admits(&record, new_hosts, new_rules);
@@ -307,7 +350,8 @@ mod tests {
             used: Some(4),
             group_room: 0,
         };
-        let capacity = EdgeCapacity::of(&[slot(1, &["c"], 1), slot(0, &["a"], 3)], &record, rules);
+        let capacity =
+            EdgeCapacity::of(&[slot(1, &["c"], 1), slot(0, &["a"], 3)], &record, rules, 0);
         let rooms: Vec<(u32, usize, usize)> = capacity
             .distributions
             .iter()
@@ -335,7 +379,7 @@ mod tests {
             used: Some(0),
             group_room: 0,
         };
-        let capacity = EdgeCapacity::of(&[], &record, empty);
+        let capacity = EdgeCapacity::of(&[], &record, empty, 0);
         assert_eq!(capacity.rule_hosts_free(), 500);
         assert_eq!(capacity.tenants_free(), 500);
         assert!(capacity.admits(&record, 500, 500).is_ok());
@@ -349,14 +393,42 @@ mod tests {
             used: Some(98),
             group_room: 3,
         };
-        let capacity = EdgeCapacity::of(&[], &record, nearly);
+        let capacity = EdgeCapacity::of(&[], &record, nearly, 0);
         assert_eq!(capacity.rule_hosts_free(), 13);
         assert!(capacity.admits(&record, 13, 13).is_ok());
         assert!(capacity.admits(&record, 14, 14).is_err());
         // The same edge with one rule per tenant: group room does not count.
         let per_tenant = record_layout(RuleLayout::PerTenant);
-        let capacity = EdgeCapacity::of(&[], &per_tenant, nearly);
+        let capacity = EdgeCapacity::of(&[], &per_tenant, nearly, 0);
         assert_eq!(capacity.rule_hosts_free(), 2);
+    }
+
+    #[test]
+    fn the_pool_grows_no_further_than_a_policy_and_the_account_allow() {
+        let record = record(100, 500, 100_000);
+        let rules = RuleRoom::default();
+        let capacity = EdgeCapacity::of(&[], &record, rules, 0);
+        assert_eq!(capacity.pool_limit, (100, PoolLimit::Policy));
+        assert_eq!(capacity.aliases_free, 10_000);
+        let refused = capacity.admits(&record, 10_001, 0).unwrap_err();
+        assert!(refused.contains("at most 100 distributions"), "{refused}");
+        assert!(refused.contains("max_distributions 500"), "{refused}");
+        // 450 distributions elsewhere in the account leave room for 50.
+        let crowded = EdgeCapacity::of(&[slot(0, &["a"], 100)], &record, rules, 450);
+        assert_eq!(crowded.pool_limit, (50, PoolLimit::Account));
+        assert_eq!(crowded.aliases_free, 99 + 49 * 100);
+        let refused = crowded.admits(&record, 5_000, 0).unwrap_err();
+        assert!(
+            refused.contains("holds 450 distributions outside this pool"),
+            "{refused}"
+        );
+        // The edge's own setting, when it is the lowest.
+        let small = EdgeCapacity::of(&[], &self::record(100, 3, 100), rules, 0);
+        assert_eq!(small.pool_limit, (3, PoolLimit::Setting));
+        assert!(small
+            .admits(&record, 301, 0)
+            .unwrap_err()
+            .contains("Raise max_distributions"));
     }
 
     fn record_layout(layout: RuleLayout) -> EdgeRecord {

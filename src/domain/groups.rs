@@ -162,7 +162,12 @@ mod tests {
             ..group("g1", 1, &["a"])
         };
         // (case, the state's groups, the batch, the writes)
-        type Case = (&'static str, Vec<RuleInfo>, Vec<GroupChange>, Vec<GroupWrite>);
+        type Case = (
+            &'static str,
+            Vec<RuleInfo>,
+            Vec<GroupChange>,
+            Vec<GroupWrite>,
+        );
         let cases: Vec<Case> = vec![
             ("nothing", vec![], vec![], vec![]),
             (

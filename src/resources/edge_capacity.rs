@@ -113,7 +113,13 @@ impl DataSource for EdgeCapacityDataSource {
             used: Some(room.used.unwrap_or_default()),
             ..room
         };
-        let capacity = account.pool.capacity(Some(&edge), &edge.record, room);
+        let capacity = match account.pool.capacity(Some(&edge), &edge.record, room).await {
+            Ok(capacity) => capacity,
+            Err(err) => {
+                diags.push(diagnostic(&err, &action));
+                return None;
+            }
+        };
         let distributions: Vec<Value> = edge
             .members
             .iter()

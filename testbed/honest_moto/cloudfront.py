@@ -369,11 +369,13 @@ def _check_policy_associations(backend: Any, config: dict[str, Any], self_id: st
     """Each cache / origin request policy the config names may be used by at most the quota's
     number of the account's distributions, this one included. A distribution counts once per
     policy, whatever number of its behaviours name it; an update that keeps a policy it
-    already uses does not add to the count."""
+    already uses does not add to the count. AWS's managed policies are not counted: the quota
+    is documented for the account's own policies, and the emulator does not claim more."""
     for kind in ("cache", "origin_request"):
         k = _KIND[kind]
         quota = cfg(k["distributions_quota"])
-        for policy_id in sorted(_policy_ids(config, kind)):
+        managed = MANAGED_CACHE_POLICIES if kind == "cache" else MANAGED_ORIGIN_REQUEST_POLICIES
+        for policy_id in sorted(_policy_ids(config, kind) - set(managed)):
             others = sum(
                 1
                 for dist in backend.distributions.values()

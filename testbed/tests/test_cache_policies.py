@@ -217,26 +217,30 @@ def test_distributions_per_cache_policy_quota(cf, control):
 def test_distributions_per_origin_request_policy_quota(cf, control):
     assert control.request("GET", "config")[1]["cloudfront_distributions_per_origin_request_policy"] == 100
     control.config(cloudfront_distributions_per_origin_request_policy=1)
-    d1 = cf.create_distribution(DistributionConfig=dist_config("o1", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST))
+    # the account's own policy counts; a managed one does not
+    own = cf.create_origin_request_policy(OriginRequestPolicyConfig=orp_cfg("quota"))["OriginRequestPolicy"]["Id"]
+    for name in ("m1", "m2"):
+        cf.create_distribution(DistributionConfig=dist_config(name, origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST))
+    d1 = cf.create_distribution(DistributionConfig=dist_config("o1", origin_request_policy_id=own))
     err = expect_error(
         cf.create_distribution, "TooManyDistributionsAssociatedToOriginRequestPolicy", 400,
-        DistributionConfig=dist_config("o2", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST),
+        DistributionConfig=dist_config("o2", origin_request_policy_id=own),
     )
-    assert ALL_VIEWER_EXCEPT_HOST in err.response["Error"]["Message"]
+    assert own in err.response["Error"]["Message"]
     expect_error(
         cf.create_distribution, "TooManyDistributionsAssociatedToOriginRequestPolicy", 400,
-        DistributionConfig=with_cache_behavior(dist_config("o2"), CACHING_OPTIMIZED, ALL_VIEWER_EXCEPT_HOST),
+        DistributionConfig=with_cache_behavior(dist_config("o2"), CACHING_OPTIMIZED, own),
     )
     d2 = cf.create_distribution(DistributionConfig=dist_config("o2"))
     expect_error(
         cf.update_distribution, "TooManyDistributionsAssociatedToOriginRequestPolicy", 400,
         Id=d2["Distribution"]["Id"], IfMatch=d2["ETag"],
-        DistributionConfig=dist_config("o2", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST),
+        DistributionConfig=dist_config("o2", origin_request_policy_id=own),
     )
     # at the quota, the distribution that holds the policy can still be updated
     cf.update_distribution(
         Id=d1["Distribution"]["Id"], IfMatch=d1["ETag"],
         DistributionConfig=with_cache_behavior(
-            dist_config("o1", origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST), CACHING_OPTIMIZED, ALL_VIEWER_EXCEPT_HOST
+            dist_config("o1", origin_request_policy_id=own), CACHING_OPTIMIZED, own
         ),
     )

@@ -355,6 +355,23 @@ impl Session {
             .await;
     }
 
+    /// Served hosts (with an A or AAAA record) some rule write left matched by no rule, as
+    /// the emulator logged them since its last reset.
+    pub async fn uncovered(&self) -> Vec<String> {
+        let answer = self.control("GET", "uncovered", None).await;
+        answer["uncovered"]
+            .as_array()
+            .expect("uncovered")
+            .iter()
+            .map(|e| format!("{} by {}", e["host"], e["operation"]))
+            .collect()
+    }
+
+    /// The fault rules still armed.
+    pub async fn armed_faults(&self) -> Json {
+        self.control("GET", "faults", None).await
+    }
+
     /// AWS calls per `service:Operation` since the last reset.
     pub async fn calls(&self) -> BTreeMap<String, u64> {
         let answer = self.control("GET", "calls", None).await;

@@ -7,7 +7,7 @@ use crate::domain::naming;
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::validators::{IntBetween, MapOfStrings, OneOf, StringRule};
 use crate::protocol::value::{AttributePath, Value};
-use crate::protocol::Diagnostics;
+use crate::protocol::{Diagnostic, Diagnostics};
 
 pub const TYPE_NAME: &str = "gateway_shared_edge";
 
@@ -239,6 +239,19 @@ fn check_origin_host(host: &str) -> Result<(), String> {
 /// What the schema alone cannot say: ordered TTLs, and no tag key of the provider's own.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     validate_ttls(config, diags);
+    let per_policy = crate::domain::capacity::DISTRIBUTIONS_PER_POLICY as i64;
+    let set = crate::resources::model::int(config, MAX_DISTRIBUTIONS.name);
+    if let Some(n) = set.filter(|n| *n > per_policy) {
+        diags.push(
+            Diagnostic::warning(
+                "Pool capped at 100 distributions",
+                format!(
+                    "max_distributions is {n}, but the pool shares one cache policy and one origin request policy, and CloudFront associates a policy with at most {per_policy} distributions (its default quota): the pool stops at {per_policy}, and tenants past its room are refused at plan time. Put further tenants on a second edge."
+                ),
+            )
+            .at(AttributePath::root().attribute(MAX_DISTRIBUTIONS.name)),
+        );
+    }
     if let Some(Value::Map(tags)) = config.get(TAGS) {
         for key in tags.keys().filter(|k| k.starts_with(TAG_PREFIX)) {
             diags.attribute_error(

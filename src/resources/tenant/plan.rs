@@ -224,6 +224,7 @@ async fn capacity(
     account
         .pool
         .capacity(edge, record, room)
+        .await?
         .admits(record, new_hosts, new_rule_hosts)
         .map_err(AccountError::Capacity)
 }
