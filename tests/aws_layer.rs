@@ -19,7 +19,7 @@ use gateway::aws::clients::AssumeRole;
 use gateway::aws::cloudfront::{
     to_aliases, DistributionUpdate, Versioned, ETAG_CONFLICT_MAX_ATTEMPTS,
 };
-use gateway::aws::elbv2::{HostRule, ListenerRule};
+use gateway::aws::elbv2::{rule_hosts, HostRule, ListenerRule};
 use gateway::aws::route53::cloudfront_alias_changes;
 use gateway::aws::{AwsClients, AwsError, CloudFront, Deadline, ErrorKind};
 use tokio_util::sync::CancellationToken;
@@ -1389,7 +1389,7 @@ async fn rules_are_modified_reprioritised_and_retagged() {
     aws.elbv2
         .modify_rule(
             a.arn(),
-            &strings(&["a.example.com", "www.a.example.com"]),
+            Some(&strings(&["a.example.com", "www.a.example.com"])),
             &alb.target_group_arn,
         )
         .await
@@ -1418,4 +1418,12 @@ async fn rules_are_modified_reprioritised_and_retagged() {
     assert!(!a.tags.contains_key("gateway:tenant"));
     let b = rule_by_arn(&aws, listener, b.arn()).await.unwrap();
     assert_eq!(b.priority(), Some(1));
+
+    // Without hosts, only the actions are written: the hosts stay as they are.
+    let modified = aws
+        .elbv2
+        .modify_rule(b.arn(), None, &alb.target_group_arn)
+        .await
+        .unwrap();
+    assert_eq!(rule_hosts(&modified), strings(&["b.example.com"]));
 }

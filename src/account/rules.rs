@@ -239,7 +239,7 @@ impl Rules {
     ) -> Result<RuleInfo, AccountError> {
         if rule.hosts != hosts || !rule.forwards_to(target_group_arn) {
             self.elbv2
-                .modify_rule(&rule.arn, hosts, target_group_arn)
+                .modify_rule(&rule.arn, Some(hosts), target_group_arn)
                 .await?;
         }
         if let Some(p) = priority.filter(|p| Some(*p) != rule.priority) {
@@ -285,23 +285,23 @@ impl Rules {
         Ok(())
     }
 
-    /// Points every tenant rule and group of the edge at its (new) shared target group,
-    /// keeping their hosts.
+    /// Points every tenant rule and group of the edge at its (new) shared target group. Only
+    /// the rules' actions are written: their hosts are their writers' (a group's, another
+    /// state's), and a write of the conditions could undo a host added meanwhile.
     pub async fn repoint(&self, record: &EdgeRecord) -> Result<(), AccountError> {
-        let rules = self.of_listener(&record.listener_arn).await?;
+        let (listener, target) = (&record.listener_arn, &record.target_group_arn);
+        let rules = self.of_listener(listener).await?;
         for rule in rules.iter().filter(|r| {
-            r.is_managed()
-                && r.tags.get(TAG_EDGE) == Some(&record.name)
-                && !r.forwards_to(&record.target_group_arn)
+            r.is_managed() && r.tags.get(TAG_EDGE) == Some(&record.name) && !r.forwards_to(target)
         }) {
-            self.repair(
-                &record.listener_arn,
-                rule,
-                &rule.hosts,
-                &record.target_group_arn,
-                None,
-            )
-            .await?;
+            self.elbv2.modify_rule(&rule.arn, None, target).await?;
+            let arn = rule.arn.clone();
+            self.patch(listener, |rules| {
+                if let Some(r) = rules.iter_mut().find(|r| r.arn == arn) {
+                    r.target_groups = vec![target.clone()];
+                }
+            })
+            .await;
         }
         Ok(())
     }

@@ -66,10 +66,11 @@ pub trait Elbv2Api: Send + Sync {
         tags: Vec<Tag>,
     ) -> Result<Rule, AwsError>;
     /// ModifyRule.
+    /// ModifyRule; `None` conditions keeps the rule's.
     async fn modify_rule(
         &self,
         rule_arn: &str,
-        conditions: Vec<RuleCondition>,
+        conditions: Option<Vec<RuleCondition>>,
         actions: Vec<Action>,
     ) -> Result<Rule, AwsError>;
     /// DeleteRule.
@@ -205,13 +206,13 @@ impl Elbv2Api for aws_sdk_elasticloadbalancingv2::Client {
     async fn modify_rule(
         &self,
         rule_arn: &str,
-        conditions: Vec<RuleCondition>,
+        conditions: Option<Vec<RuleCondition>>,
         actions: Vec<Action>,
     ) -> Result<Rule, AwsError> {
         const OP: &str = "ModifyRule";
         self.modify_rule()
             .rule_arn(rule_arn)
-            .set_conditions(Some(conditions))
+            .set_conditions(conditions)
             .set_actions(Some(actions))
             .send()
             .await
@@ -451,17 +452,17 @@ impl Elbv2 {
         })
     }
 
-    /// Replaces a rule's hosts and target group.
+    /// Replaces a rule's hosts (`None` keeps them) and target group.
     pub async fn modify_rule(
         &self,
         rule_arn: &str,
-        hosts: &[String],
+        hosts: Option<&[String]>,
         target_group_arn: &str,
     ) -> Result<Rule, AwsError> {
-        let (conditions, actions) = host_rule_parts(hosts, target_group_arn);
+        let (conditions, actions) = host_rule_parts(hosts.unwrap_or_default(), target_group_arn);
         self.api("ModifyRule")
             .await
-            .modify_rule(rule_arn, conditions, actions)
+            .modify_rule(rule_arn, hosts.map(|_| conditions), actions)
             .await
     }
 

@@ -219,7 +219,7 @@ impl<A: Elbv2Api> Elbv2Api for Intercepted<A> {
     async fn modify_rule(
         &self,
         rule_arn: &str,
-        conditions: Vec<elb::RuleCondition>,
+        conditions: Option<Vec<elb::RuleCondition>>,
         actions: Vec<elb::Action>,
     ) -> Result<elb::Rule, AwsError> {
         self.inner.modify_rule(rule_arn, conditions, actions).await
