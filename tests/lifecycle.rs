@@ -871,8 +871,8 @@ fn one_owner(version: &'static str) {
 /// Seven tenants made with one rule each move to grouped rules when the edge's `rule_layout`
 /// changes: the plan shows the edge and every tenant changing, the apply leaves two rules (the
 /// first tenant's own rule becomes a group) and no served host is ever without a rule. A host
-/// taken out of its group is put back; a second state's tenant cannot take a host another
-/// state's group holds; and back to one rule per tenant, again without a gap.
+/// taken out of its group is put back; a second state can neither declare nor import a host
+/// another state's group holds; and back to one rule per tenant, again without a gap.
 fn rule_layout_change(version: &'static str) {
     let scene = Scene::new(&format!("layout-{version}"));
     let tenants = names("m", 0..7);
@@ -955,6 +955,25 @@ fn rule_layout_change(version: &'static str) {
     );
     assert!(
         flat(&out).contains("already managed on edge"),
+        "{}",
+        out.stdout
+    );
+    // Nor can it import one: the group is the other state's to write.
+    let address = format!("{}/{}", scene::EDGE, tenants[0]);
+    let out = scene::expect_exit(
+        &other,
+        &[
+            "import",
+            "-input=false",
+            "-no-color",
+            "gateway_tenant.m000",
+            &address,
+        ],
+        1,
+        "a second state imports m000",
+    );
+    assert!(
+        flat(&out).contains("groups the tenants of another Terraform state"),
         "{}",
         out.stdout
     );

@@ -318,7 +318,12 @@ async fn the_function_computes_hosts_in_a_plan() {
     let config = format!(
         "{}{}{}",
         emulated_provider_block(&emulator.url),
-        seeded_edge(&emulator.url),
+        // A tenant's own tags need a rule of its own.
+        seeded_edge(&emulator.url).replacen(
+            "resource \"gateway_shared_edge\" \"main\" {",
+            "resource \"gateway_shared_edge\" \"main\" {\n  rule_layout = \"per_tenant\"",
+            1
+        ),
         r#"
 resource "gateway_tenant" "acme" {
   edge_id = gateway_shared_edge.main.id

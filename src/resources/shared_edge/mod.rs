@@ -209,3 +209,24 @@ impl Resource for SharedEdgeResource {
         Some(State::new(spec.to_value(&EdgeIds::default(), &value)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edge_stored_before_rule_layouts_keeps_one_rule_per_tenant() {
+        let stored = serde_json::json!({"name": "e1", "max_listener_rules": 100});
+        let mut diags = Diagnostics::new();
+        let upgraded = SharedEdgeResource
+            .upgrade_state(0, stored, &mut diags)
+            .unwrap();
+        assert!(diags.is_empty());
+        assert_eq!(upgraded["rule_layout"], "per_tenant");
+        assert_eq!(upgraded["max_listener_rules"], 100);
+        assert!(SharedEdgeResource
+            .upgrade_state(1, serde_json::json!({}), &mut diags)
+            .is_none());
+        assert!(diags.has_errors());
+    }
+}

@@ -393,6 +393,28 @@ fn known_claims(tenant: &Tenant) -> Vec<String> {
     }
 }
 
+/// A tenant read without a claim (being imported) may take over a group only when it is one
+/// this working directory writes: another state's group stays that state's to write.
+fn refuse_foreign_group(
+    tenant: &Tenant,
+    around: &Surroundings<'_>,
+    group: &RuleInfo,
+) -> Result<(), AccountError> {
+    let owner = workspace_owner(&tenant.edge_id);
+    if group.claim() == Some(owner.as_str()) {
+        return Ok(());
+    }
+    Err(AccountError::Claimed {
+        object: format!("tenant {} ({})", tenant.name, around.host),
+        detail: format!(
+            "Its host is on listener rule {}, which groups the tenants of another Terraform state (claim {}) and is written by that state alone. \
+             A grouped tenant moves between states by removing its block from the other state and adding it here, not by an import.",
+            group.arn,
+            group.claim().unwrap_or("none"),
+        ),
+    })
+}
+
 /// What a read found of a tenant.
 pub enum Seen {
     /// Nothing of it is left.
@@ -424,6 +446,12 @@ pub async fn observe(account: &Account, mut tenant: Tenant) -> Result<Seen, Acco
     tenant.host = Some(around.host.clone());
     tenant.distribution_id = observed.distribution.map(|d| d.id.clone());
     tenant.distribution_domain_name = observed.distribution.map(|d| d.domain_name.clone());
+    if let Some(group) = observed
+        .rule
+        .filter(|r| tenant.claim.is_none() && r.is_group_of(&edge.record.name))
+    {
+        refuse_foreign_group(&tenant, &around, group)?;
+    }
     match observed.rule {
         Some(rule) => {
             tenant.listener_rule_arn = Some(rule.arn.clone());
