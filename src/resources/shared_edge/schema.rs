@@ -143,7 +143,7 @@ pub fn schema() -> Schema {
     )
     .attribute(
         MAX_DISTRIBUTIONS.attribute()
-            .description("Safety cap on the size of the pool; a plan needing more distributions fails before anything changes.")
+            .description("Safety cap on the size of the pool; a plan needing more distributions fails before anything changes. The pool shares one cache policy and one origin request policy, which CloudFront associates with at most 100 distributions by default, so the pool also stops at 100 (a value above warns), and at the room left under the account's 500 distributions.")
             .validator(IntBetween(1, DISTRIBUTIONS_PER_ACCOUNT)),
     )
     .attribute(

@@ -23,7 +23,7 @@ pub const DNS_RECORD_TYPES: &str = "dns_record_types";
 
 pub fn schema() -> Schema {
     let block = Block::new(
-        "One partner of an edge, served at `<name>.<domain>`: an alias on a pool distribution with free room, a listener rule matching the host and forwarding to the shared target group, and Route53 alias A/AAAA records to the distribution. A create or update returns as soon as AWS has accepted these changes, without waiting for CloudFront to deploy them (minutes): the partner is served once its distribution is `Deployed`, which `gateway_edge_deployment` waits for, once for the whole edge.",
+        "One partner of an edge, served at `<name>.<domain>`: an alias on a pool distribution with free room, its host on a listener rule forwarding to the shared target group (a rule of up to five tenants' hosts written by this Terraform state when the edge's `rule_layout` is `grouped`, else one of its own), and Route53 alias A/AAAA records to the distribution. A create or update returns as soon as AWS has accepted these changes, without waiting for CloudFront to deploy them (minutes): the partner is served once its distribution is `Deployed`, which `gateway_edge_deployment` waits for, once for the whole edge.",
     )
     .attribute(
         Attribute::string("id")
@@ -57,13 +57,13 @@ pub fn schema() -> Schema {
         PRIORITY.attribute()
             .optional_computed()
             .use_state_for_unknown()
-            .description("Priority of the tenant's listener rule. Left out, the lowest free priority is allocated.")
+            .description("Priority of the tenant's listener rule. Left out, the lowest free priority is allocated. Only for an edge with `rule_layout = \"per_tenant\"`: a grouped rule's priority is the group's.")
             .validator(IntBetween(MIN_RULE_PRIORITY, MAX_RULE_PRIORITY)),
     )
     .attribute(
         Attribute::string_map(TAGS)
             .optional()
-            .description("Tags for the tenant's listener rule, merged over the provider's `default_tags`.")
+            .description("Tags for the tenant's listener rule, merged over the provider's `default_tags`. Only for an edge with `rule_layout = \"per_tenant\"`: a grouped rule is shared.")
             .validator(MapOfStrings {
                 max_entries: 50,
                 max_key_len: 128,
@@ -92,7 +92,7 @@ pub fn schema() -> Schema {
         LISTENER_RULE_ARN.attribute()
             .computed()
             .use_state_for_unknown()
-            .description("ARN of the tenant's listener rule."),
+            .description("ARN of the listener rule matching the tenant's host: its own, or the group it shares."),
     )
     .attribute(
         Attribute::string_list(DNS_RECORD_TYPES)
