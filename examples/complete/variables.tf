@@ -49,15 +49,7 @@ variable "max_aliases_per_distribution" {
 }
 
 variable "partners" {
-  description = "Partners to serve, by tenant name (one lowercase DNS label), with the team owning each."
-  type = map(object({
-    team = string
-  }))
-  default = {
-    acme    = { team = "emea" }
-    globex  = { team = "amer" }
-    initech = { team = "amer" }
-    kite    = { team = "apac" }
-    zeta    = { team = "emea" }
-  }
+  description = "Partners to serve, by tenant name (one lowercase DNS label)."
+  type        = set(string)
+  default     = ["acme", "globex", "initech", "kite", "zeta"]
 }
