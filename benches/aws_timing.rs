@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use gateway::aws::wait::DISTRIBUTION_POLL_INTERVAL;
+use gateway::domain::rules::HOSTS_PER_RULE;
 use serde_json::{json, Value as Json};
 
 use scene::{Scene, EDGE};
@@ -130,9 +131,10 @@ fn main() {
     let tenants = tenants();
     let scale = scale();
     let scene = Scene::new("bench-aws-timing");
-    // One listener rule per tenant: beyond the ALB's default quota of 100 rules, the
-    // platform team has had it raised (it is adjustable) and tells the edge.
-    let rules = tenants.max(DEFAULT_RULE_QUOTA);
+    // Five tenants' hosts per listener rule (the edge's default layout): the ALB's default
+    // quota of 100 rules serves 500; beyond that, the platform team has had it raised (it is
+    // adjustable) and tells the edge.
+    let rules = tenants.div_ceil(HOSTS_PER_RULE).max(DEFAULT_RULE_QUOTA);
     // The seed is made at full speed; AWS's time starts with the edge.
     scene.configure(json!({"elbv2_rules_per_alb_quota": rules, "timing": {"scale": scale}}));
     let model: Json = scene.emulator.control("GET", "config", None)["timing"].clone();
