@@ -503,7 +503,9 @@ fn many_tenants(version: &'static str) {
 }
 
 /// The edge in state A; tenants 1-60 in state B and 61-120 in state C, applied at the same
-/// time with 50 aliases per distribution: all served, none over the cap.
+/// time with 50 aliases per distribution: all served, none over the cap, each state's hosts
+/// in groups of its own. Then B removes half its tenants while C adds thirty, at the same
+/// time, and both destroy at the same time: no served host is ever without a rule.
 fn two_states(version: &'static str) {
     let scene = Scene::new(&format!("two-states-{version}"));
     scene.configure(json!({"elbv2_rules_per_alb_quota": 200}));
@@ -512,7 +514,7 @@ fn two_states(version: &'static str) {
         &format!(
             "{}{}",
             scene.provider_hcl(),
-            scene.edge_hcl("  max_aliases_per_distribution = 50\n  max_listener_rules = 200")
+            scene.edge_hcl("  max_aliases_per_distribution = 50")
         ),
     );
     apply(&edge, "state A: the edge");
@@ -555,6 +557,58 @@ fn two_states(version: &'static str) {
     );
     plan_is_empty(&b, "state B: plan");
     plan_is_empty(&c, "state C: plan");
+    let groups_of_one_state = |what: &str| {
+        for rule in scene.rules().into_iter().filter(|r| !r.is_default) {
+            let states: BTreeSet<char> =
+                rule.hosts.iter().filter_map(|h| h.chars().next()).collect();
+            assert_eq!(
+                states.len(),
+                1,
+                "{what}: rule {} mixes states: {:?}",
+                rule.arn,
+                rule.hosts
+            );
+        }
+    };
+    groups_of_one_state("after both applies");
+    assert_eq!(
+        scene.rules().iter().filter(|r| !r.is_default).count(),
+        24,
+        "twelve groups of five each"
+    );
+
+    let b_kept = &b_names[30..];
+    let c_more: Vec<String> = c_names
+        .iter()
+        .cloned()
+        .chain(names("c", 121..151))
+        .collect();
+    b.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            scene.provider_hcl(),
+            tenants_for_each(&format!("\"{EDGE}\""), b_kept)
+        ),
+    );
+    c.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            scene.provider_hcl(),
+            tenants_for_each(&format!("\"{EDGE}\""), &c_more)
+        ),
+    );
+    std::thread::scope(|s| {
+        let one = s.spawn(|| apply(&b, "state B: remove 30 tenants"));
+        let two = s.spawn(|| apply(&c, "state C: add 30 tenants"));
+        one.join().unwrap();
+        two.join().unwrap();
+    });
+    let all: Vec<String> = b_kept.iter().chain(&c_more).cloned().collect();
+    scene.assert_served(&strs(&all), 50);
+    groups_of_one_state("after removing and adding at once");
+    assert_eq!(scene.uncovered(), [], "a served host lost its rule");
 
     std::thread::scope(|s| {
         let one = s.spawn(|| destroy(&b, "state B: destroy"));
@@ -564,6 +618,7 @@ fn two_states(version: &'static str) {
     });
     destroy(&edge, "state A: destroy");
     scene.assert_nothing_left(&[]);
+    assert_eq!(scene.uncovered(), [], "a served host lost its rule");
 }
 
 /// Turning IPv6 off and on again on an edge with tenants converges in one apply each: the
