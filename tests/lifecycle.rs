@@ -30,6 +30,17 @@ fn tenant(key: &str, name: &str, extra: &str) -> String {
     )
 }
 
+/// The provider, the edge (with `edge_extra` settings) and `gateway_tenant.t[...]` on it for
+/// each of `names`.
+fn with_edge(scene: &Scene, edge_extra: &str, names: &[String]) -> String {
+    format!(
+        "{}{}{}",
+        scene.provider_hcl(),
+        scene.edge_hcl(edge_extra),
+        tenants_for_each("gateway_shared_edge.main.id", names)
+    )
+}
+
 /// `gateway_tenant.t[...]` for each of `names`.
 fn tenants_for_each(edge_id: &str, names: &[String]) -> String {
     let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
@@ -210,15 +221,7 @@ fn lifecycle(version: &'static str) {
 fn drift(version: &'static str) {
     let scene = Scene::new(&format!("drift-{version}"));
     let tenants = ["alpha", "bravo", "charlie", "delta"].map(String::from);
-    let ws = scene.workspace(
-        version,
-        &format!(
-            "{}{}{}",
-            scene.provider_hcl(),
-            scene.edge_hcl(PER_TENANT),
-            tenants_for_each("gateway_shared_edge.main.id", &tenants)
-        ),
-    );
+    let ws = scene.workspace(version, &with_edge(&scene, PER_TENANT, &tenants));
     apply(&ws, "create");
     let before = scene.assert_served(&strs(&tenants), 100);
 
@@ -361,14 +364,7 @@ fn failure_midway(version: &'static str) {
     });
     let first = names("a", 0..3);
     let both: Vec<String> = first.iter().cloned().chain(names("b", 0..3)).collect();
-    let config = |tenants: &[String]| {
-        format!(
-            "{}{}{}",
-            scene.provider_hcl(),
-            scene.edge_hcl(PER_TENANT),
-            tenants_for_each("gateway_shared_edge.main.id", tenants)
-        )
-    };
+    let config = |tenants: &[String]| with_edge(&scene, PER_TENANT, tenants);
     let in_state = |ws: &common::terraform::Workspace| -> Vec<(String, bool)> {
         state(ws)
             .into_iter()
@@ -438,14 +434,7 @@ fn many_tenants(version: &'static str) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(250);
     let tenants = names("p", 0..count);
-    let config = |edge_extra: &str| {
-        format!(
-            "{}{}{}",
-            scene.provider_hcl(),
-            scene.edge_hcl(edge_extra),
-            tenants_for_each("gateway_shared_edge.main.id", &tenants)
-        )
-    };
+    let config = |edge_extra: &str| with_edge(&scene, edge_extra, &tenants);
 
     let ws = scene.workspace(version, &config(PER_TENANT));
     scene.reset_calls();
@@ -626,14 +615,7 @@ fn two_states(version: &'static str) {
 fn ipv6_toggle(version: &'static str) {
     let scene = Scene::new(&format!("ipv6-{version}"));
     let tenants = ["acme", "zeta"].map(String::from);
-    let config = |ipv6: bool| {
-        format!(
-            "{}{}{}",
-            scene.provider_hcl(),
-            scene.edge_hcl(&format!("  ipv6_enabled = {ipv6}")),
-            tenants_for_each("gateway_shared_edge.main.id", &tenants)
-        )
-    };
+    let config = |ipv6: bool| with_edge(&scene, &format!("  ipv6_enabled = {ipv6}"), &tenants);
     let ws = scene.workspace(version, &config(true));
     apply(&ws, "create with IPv6");
     scene.assert_served(&strs(&tenants), 100);
@@ -931,14 +913,7 @@ fn one_owner(version: &'static str) {
 fn rule_layout_change(version: &'static str) {
     let scene = Scene::new(&format!("layout-{version}"));
     let tenants = names("m", 0..7);
-    let config = |edge_extra: &str| {
-        format!(
-            "{}{}{}",
-            scene.provider_hcl(),
-            scene.edge_hcl(edge_extra),
-            tenants_for_each("gateway_shared_edge.main.id", &tenants)
-        )
-    };
+    let config = |edge_extra: &str| with_edge(&scene, edge_extra, &tenants);
     let ws = scene.workspace(version, &config(PER_TENANT));
     apply(&ws, "seven tenants, one rule each");
     scene.assert_served(&strs(&tenants), 100);
