@@ -1018,7 +1018,14 @@ fn rule_layout_change(version: &'static str) {
         "a served host lost its rule moving back"
     );
     plan_is_empty(&ws, "plan after moving back");
-    destroy(&ws, "destroy");
+    // A destroy is not refused for what only a create or an update could not do: tenants'
+    // tags on an edge about to group its rules.
+    let tagged = with_edge(&scene, "  rule_layout = \"grouped\"", &tenants).replace(
+        "  name     = each.key\n",
+        "  name     = each.key\n  tags     = { team = \"emea\" }\n",
+    );
+    ws.write("main.tf", &tagged);
+    destroy(&ws, "destroy, with tags a grouped edge refuses");
     scene.assert_nothing_left(&[]);
     assert_eq!(scene.uncovered(), []);
 }
