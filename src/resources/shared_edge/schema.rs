@@ -2,6 +2,7 @@
 //! cross-attribute rules checked before anything is planned.
 
 use super::super::model::Field;
+use crate::domain::capacity::{DISTRIBUTIONS_PER_ACCOUNT, DISTRIBUTIONS_PER_POLICY};
 use crate::domain::edge::{RuleLayout, TAG_PREFIX};
 use crate::domain::naming;
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
@@ -14,8 +15,6 @@ pub const TYPE_NAME: &str = "gateway_shared_edge";
 /// The schema version of the stored state: 1 added `rule_layout`.
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// CloudFront's per-account default quota of distributions.
-pub const DISTRIBUTIONS_PER_ACCOUNT: i64 = 500;
 /// CloudFront accepts TTLs up to this many seconds (a hundred years).
 pub const TTL_LIMIT: i64 = 3_153_600_000;
 
@@ -144,7 +143,7 @@ pub fn schema() -> Schema {
     .attribute(
         MAX_DISTRIBUTIONS.attribute()
             .description("Safety cap on the size of the pool; a plan needing more distributions fails before anything changes. The pool shares one cache policy and one origin request policy, which CloudFront associates with at most 100 distributions by default, so the pool also stops at 100 (a value above warns), and at the room left under the account's 500 distributions.")
-            .validator(IntBetween(1, DISTRIBUTIONS_PER_ACCOUNT)),
+            .validator(IntBetween(1, DISTRIBUTIONS_PER_ACCOUNT as i64)),
     )
     .attribute(
         MAX_LISTENER_RULES.attribute()
@@ -236,15 +235,16 @@ fn check_origin_host(host: &str) -> Result<(), String> {
     naming::check_host(&host.to_ascii_lowercase())
 }
 
-/// What the schema alone cannot say: ordered TTLs, and no tag key of the provider's own.
+/// What the schema alone cannot say: ordered TTLs, no tag key of the provider's own, and a
+/// pool cap the shared policies cannot reach.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     validate_ttls(config, diags);
-    let per_policy = crate::domain::capacity::DISTRIBUTIONS_PER_POLICY as i64;
+    let per_policy = DISTRIBUTIONS_PER_POLICY as i64;
     let set = crate::resources::model::int(config, MAX_DISTRIBUTIONS.name);
     if let Some(n) = set.filter(|n| *n > per_policy) {
         diags.push(
             Diagnostic::warning(
-                "Pool capped at 100 distributions",
+                format!("Pool capped at {per_policy} distributions"),
                 format!(
                     "max_distributions is {n}, but the pool shares one cache policy and one origin request policy, and CloudFront associates a policy with at most {per_policy} distributions (its default quota): the pool stops at {per_policy}, and tenants past its room are refused at plan time. Put further tenants on a second edge."
                 ),
@@ -304,6 +304,23 @@ mod tests {
             ("default_ttl", v(default)),
             ("max_ttl", v(max)),
         ])
+    }
+
+    #[test]
+    fn a_pool_cap_above_what_one_policy_serves_warns() {
+        let warnings = |n: Value| {
+            let mut diags = Diagnostics::new();
+            validate(&Value::object([("max_distributions", n)]), &mut diags);
+            assert!(!diags.has_errors());
+            diags
+                .iter()
+                .map(|d| d.attribute.as_ref().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(warnings(Value::from(101)), ["max_distributions"]);
+        assert!(warnings(Value::from(100)).is_empty());
+        assert!(warnings(Value::Null).is_empty());
+        assert!(warnings(Value::Unknown).is_empty());
     }
 
     #[test]
