@@ -340,7 +340,10 @@ impl CloudFrontApi for aws_sdk_cloudfront::Client {
             .map_err(|e| AwsError::from_sdk("ListCachePolicies", e))?;
         let list = out.cache_policy_list;
         Ok(Page {
-            next: list.as_ref().and_then(|l| l.next_marker.clone()),
+            next: list
+                .as_ref()
+                .and_then(|l| l.next_marker.clone())
+                .filter(|m| !m.is_empty()),
             items: list
                 .and_then(|l| l.items)
                 .unwrap_or_default()
@@ -363,7 +366,10 @@ impl CloudFrontApi for aws_sdk_cloudfront::Client {
             .map_err(|e| AwsError::from_sdk("ListOriginRequestPolicies", e))?;
         let list = out.origin_request_policy_list;
         Ok(Page {
-            next: list.as_ref().and_then(|l| l.next_marker.clone()),
+            next: list
+                .as_ref()
+                .and_then(|l| l.next_marker.clone())
+                .filter(|m| !m.is_empty()),
             items: list
                 .and_then(|l| l.items)
                 .unwrap_or_default()
@@ -722,7 +728,7 @@ impl CloudFront {
                 .await
                 .list_cache_policies(marker)
                 .await?;
-            Ok((page.items, page.next.filter(|m| !m.is_empty())))
+            Ok((page.items, page.next))
         })
         .await?;
         let named = all.into_iter().find(|p| {
@@ -747,7 +753,7 @@ impl CloudFront {
                 .await
                 .list_origin_request_policies(marker)
                 .await?;
-            Ok((page.items, page.next.filter(|m| !m.is_empty())))
+            Ok((page.items, page.next))
         })
         .await?;
         let named = all.into_iter().find(|p| {
