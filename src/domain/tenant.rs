@@ -187,16 +187,22 @@ impl<'a> TenantView<'a> {
             .or_else(|| rules.iter().find(|r| r.is_group_of(edge) && holds(r)))
     }
 
-    /// Whether `rule` serves the tenant as the edge's layout asks.
-    fn rule_drifted(&self, rule: &RuleInfo) -> bool {
+    /// Whether `rule`, the tenant's ([`Self::rule`]: a group only while it holds the host),
+    /// sends the host to the shared target group: among others for a group, alone otherwise.
+    fn routes_host(&self, rule: &RuleInfo) -> bool {
         let record = &self.edge.record;
-        let grouped = rule.is_group_of(&record.name);
-        let routes = if grouped {
+        if rule.is_group_of(&record.name) {
             rule.forwards_to(&record.target_group_arn)
         } else {
             rule.routes(self.host, &record.target_group_arn)
-        };
-        !routes || grouped != (record.rule_layout == RuleLayout::Grouped)
+        }
+    }
+
+    /// Whether `rule` serves the tenant otherwise than the edge's layout asks.
+    fn rule_drifted(&self, rule: &RuleInfo) -> bool {
+        let record = &self.edge.record;
+        let grouped = rule.is_group_of(&record.name);
+        !self.routes_host(rule) || grouped != (record.rule_layout == RuleLayout::Grouped)
     }
 
     /// What exists of the tenant; `None` when nothing of it is left (no alias in the pool, no
@@ -224,17 +230,9 @@ impl<'a> TenantView<'a> {
     /// distribution, its rule sending the host to the shared target group, and records of every
     /// expected type aliased to that distribution.
     fn is_complete(&self, observed: &Observed<'_>) -> bool {
-        let record = &self.edge.record;
-        let routed = observed.rule.is_some_and(|r| {
-            if r.is_group_of(&record.name) {
-                r.hosts.iter().any(|h| h == self.host) && r.forwards_to(&record.target_group_arn)
-            } else {
-                r.routes(self.host, &record.target_group_arn)
-            }
-        });
         observed.distribution.is_some()
-            && routed
-            && observed.record_types == expected_record_types(record)
+            && observed.rule.is_some_and(|r| self.routes_host(r))
+            && observed.record_types == expected_record_types(&self.edge.record)
     }
 
     /// The claim of another resource on the rule of a tenant whose own claim is `own` and whose
