@@ -209,14 +209,10 @@ async fn ensure_rule(
                 .and_then(|r| r.claim().map(str::to_string))
                 .filter(|c| claims.contains(c))
                 .unwrap_or_else(|| workspace_owner(&tenant.edge_id));
-            let own_rule = current
-                .filter(|r| r.belongs_to(&record.name, &tenant.name) && ours(r))
-                .or_else(|| {
-                    rules
-                        .iter()
-                        .find(|r| r.belongs_to(&record.name, &tenant.name) && ours(r))
-                        .cloned()
-                });
+            let own_rule = rules
+                .iter()
+                .find(|r| r.belongs_to(&record.name, &tenant.name) && ours(r))
+                .cloned();
             let joined = account
                 .rules
                 .join(&group(account, edge, &owner), host, own_rule.as_ref())

@@ -15,6 +15,7 @@ use super::schema::{
 use crate::account::{Account, AccountError};
 use crate::domain::capacity::RuleRoom;
 use crate::domain::edge::{EdgeRecord, EdgeView, RuleLayout};
+use crate::domain::rules::HOSTS_PER_RULE;
 use crate::domain::tenant::expected_record_types;
 use crate::protocol::resource::PlanState;
 use crate::protocol::value::{AttributePath, Value};
@@ -114,7 +115,7 @@ fn check_layout(
     }
     let refused = |what: &str| {
         AccountError::Refused(format!(
-            "Edge {} groups up to five tenant hosts per listener rule (rule_layout = \"grouped\"), so a tenant has no rule of its own to {what}. Leave it out, or set rule_layout = \"per_tenant\" on the edge.",
+            "Edge {} groups up to {HOSTS_PER_RULE} tenant hosts per listener rule (rule_layout = \"grouped\"), so a tenant has no rule of its own to {what}. Leave it out, or set rule_layout = \"per_tenant\" on the edge.",
             record.name
         ))
     };
@@ -239,7 +240,7 @@ async fn capacity(
 /// An update: plans as unknown what the last read found missing or changed, so that apply
 /// repairs it.
 fn plan_repairs(plan: &mut PlanState<'_>, record: &EdgeRecord) {
-    let prior = Tenant::from_value(plan.prior);
+    let prior = Tenant::from_state(plan.prior, &plan.private);
     let planned = Tenant::from_value(&plan.planned);
     if prior.distribution_id.is_none() {
         model::set(&mut plan.planned, DISTRIBUTION_ID.name, Value::Unknown);
@@ -250,8 +251,7 @@ fn plan_repairs(plan: &mut PlanState<'_>, record: &EdgeRecord) {
         );
     }
     let rule_drift = plan.private.get(PRIVATE_RULE_DRIFT) == Some(&serde_json::Value::Bool(true));
-    let prior_state = Tenant::from_state(plan.prior, &plan.private);
-    let moving = prior_state.grouped != (record.rule_layout == RuleLayout::Grouped);
+    let moving = prior.grouped != (record.rule_layout == RuleLayout::Grouped);
     if prior.listener_rule_arn.is_none() || rule_drift || moving {
         model::set(&mut plan.planned, LISTENER_RULE_ARN.name, Value::Unknown);
         if planned.priority.is_none() || model::is_null(plan.config, PRIORITY.name) {
