@@ -21,8 +21,9 @@ pub enum PoolLimit {
     Setting,
     /// [`DISTRIBUTIONS_PER_POLICY`].
     Policy,
-    /// [`DISTRIBUTIONS_PER_ACCOUNT`], counting the account's other distributions.
-    Account,
+    /// [`DISTRIBUTIONS_PER_ACCOUNT`], with this many of the account's distributions outside
+    /// the pool.
+    Account { others: usize },
 }
 
 /// What the edge's load balancer has room for.
@@ -82,7 +83,12 @@ impl EdgeCapacity {
         let pool_limit = [
             (record.max_distributions, PoolLimit::Setting),
             (DISTRIBUTIONS_PER_POLICY, PoolLimit::Policy),
-            (account_room, PoolLimit::Account),
+            (
+                account_room,
+                PoolLimit::Account {
+                    others: other_distributions,
+                },
+            ),
         ]
         .into_iter()
         .min_by_key(|(n, _)| *n)
@@ -145,18 +151,16 @@ impl EdgeCapacity {
                 PoolLimit::Policy => format!(
                     "The pool shares one cache policy and one origin request policy, and CloudFront associates a policy with at most {DISTRIBUTIONS_PER_POLICY} distributions (its default quota), so max_distributions above {DISTRIBUTIONS_PER_POLICY} is not reached: put further tenants on a second edge."
                 ),
-                PoolLimit::Account => format!(
-                    "The account holds {} distributions outside this pool, of CloudFront's default quota of {DISTRIBUTIONS_PER_ACCOUNT} per account: ask AWS to raise it, or lower max_distributions elsewhere.",
-                    DISTRIBUTIONS_PER_ACCOUNT - limit.min(DISTRIBUTIONS_PER_ACCOUNT)
+                PoolLimit::Account { others } => format!(
+                    "The account holds {others} distributions outside this pool, of CloudFront's default quota of {DISTRIBUTIONS_PER_ACCOUNT} per account: ask AWS to raise it, or remove distributions the account no longer needs."
                 ),
             };
             return Err(format!(
-                "Edge {} has room for {} more tenants ({limit} distributions of at most {} aliases: max_distributions {}, max_aliases_per_distribution {}), and this plan adds more. {why}",
+                "Edge {} has room for {} more tenants ({limit} distributions of at most {} aliases, max_aliases_per_distribution; max_distributions {}), and this plan adds more. {why}",
                 record.name,
                 self.aliases_free,
                 record.max_aliases_per_distribution,
                 record.max_distributions,
-                record.max_aliases_per_distribution
             ));
         }
         let (room, per_rule) = (self.rule_hosts_free(), self.hosts_per_rule);
@@ -415,7 +419,7 @@ mod tests {
         assert!(refused.contains("max_distributions 500"), "{refused}");
         // 450 distributions elsewhere in the account leave room for 50.
         let crowded = EdgeCapacity::of(&[slot(0, &["a"], 100)], &record, rules, 450);
-        assert_eq!(crowded.pool_limit, (50, PoolLimit::Account));
+        assert_eq!(crowded.pool_limit, (50, PoolLimit::Account { others: 450 }));
         assert_eq!(crowded.aliases_free, 99 + 49 * 100);
         let refused = crowded.admits(&record, 5_000, 0).unwrap_err();
         assert!(
