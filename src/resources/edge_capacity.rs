@@ -30,7 +30,7 @@ fn distribution_type() -> Type {
 
 pub fn schema() -> Schema {
     let block = Block::new(
-        "How full an edge is: its pool's distributions with the aliases each holds and can still take, and the listener rules used against the load balancer's quota. Reads what AWS holds now, so it also counts tenants managed in other Terraform states.",
+        "How full an edge is: its pool's distributions with the aliases each holds and can still take, the listener rules used against the load balancer's quota, and the tenants both leave room for, counted in hosts as the plan-time check counts them. Reads what AWS holds now, so it also counts tenants managed in other Terraform states.",
     )
     .attribute(model::edge_id_attribute())
     .attribute(

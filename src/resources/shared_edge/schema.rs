@@ -240,7 +240,7 @@ fn check_origin_host(host: &str) -> Result<(), String> {
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     validate_ttls(config, diags);
     let per_policy = DISTRIBUTIONS_PER_POLICY as i64;
-    let set = crate::resources::model::int(config, MAX_DISTRIBUTIONS.name);
+    let set = super::super::model::int(config, MAX_DISTRIBUTIONS.name);
     if let Some(n) = set.filter(|n| *n > per_policy) {
         diags.push(
             Diagnostic::warning(
