@@ -112,6 +112,18 @@ impl IdentitySchema {
     }
 }
 
+/// One object a `list` block found (Terraform 1.14 and later, `terraform query`).
+pub struct Listed {
+    /// Its identity; `None` for a finding that is only reported (its diagnostics say why).
+    pub identity: Option<Value>,
+    /// A short label for people, such as `acme.example.com on edge prod`.
+    pub display_name: String,
+    /// The full state, when the query asked for resource objects.
+    pub state: Option<Value>,
+    /// Problems with this object alone: a warning reports it without failing the query.
+    pub diagnostics: Diagnostics,
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -178,6 +190,39 @@ pub trait Resource: Send + Sync + 'static {
 
     /// The import id an identity stands for.
     fn import_id(&self, _identity: &Value) -> Option<String> {
+        None
+    }
+
+    /// The configuration of the resource's `list` block, when objects of this type can be
+    /// listed (`terraform query`). Listing needs an identity schema.
+    fn list_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// Checks a `list` block's configuration beyond its schema (may hold unknown values).
+    fn validate_list_config(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// The existing objects a `list` block's `config` selects, at most `limit` of them, with
+    /// their full states when `include_state` is set.
+    async fn list(
+        &self,
+        _ctx: &Context,
+        _config: &Value,
+        _include_state: bool,
+        _limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        diags.error(
+            "Listing not supported",
+            format!("{} cannot be listed.", self.type_name()),
+        );
+        Vec::new()
+    }
+
+    /// The configuration to write for the object `state` describes (`-generate-config-out`):
+    /// `None` lets the server derive it from the schema, writing every attribute that can be
+    /// configured and is set.
+    fn generate_config(&self, _state: &Value) -> Option<Value> {
         None
     }
 

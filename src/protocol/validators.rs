@@ -92,6 +92,49 @@ impl Validator for StringRule {
     }
 }
 
+/// A list of strings, at most `max_items`, each checked by `check`, none twice.
+pub struct ListOf {
+    pub description: &'static str,
+    pub max_items: usize,
+    pub check: fn(&str) -> Result<(), String>,
+}
+
+impl Validator for ListOf {
+    fn description(&self) -> String {
+        format!("At most {} {}, each once", self.max_items, self.description)
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(items) = value.as_list() else { return };
+        if items.len() > self.max_items {
+            diags.attribute_error(
+                path.clone(),
+                "Too many items",
+                format!(
+                    "{path} has {} items; at most {} are allowed.",
+                    items.len(),
+                    self.max_items
+                ),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (index, item) in items.iter().enumerate() {
+            let Some(text) = item.as_str() else { continue };
+            let at = path.index(index as i64);
+            if let Err(reason) = (self.check)(text) {
+                diags.attribute_error(at.clone(), "Invalid value", format!("{at}: {reason}"));
+            }
+            if !seen.insert(text) {
+                diags.attribute_error(
+                    at.clone(),
+                    "Duplicate value",
+                    format!("{at}: {text:?} is listed twice."),
+                );
+            }
+        }
+    }
+}
+
 /// Every key and value of a map of strings checked by a rule (for tags).
 pub struct MapOfStrings {
     pub max_entries: usize,

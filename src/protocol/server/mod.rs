@@ -7,6 +7,7 @@ mod configure;
 mod data_source;
 mod functions;
 mod import;
+mod list;
 mod plan;
 mod read;
 mod schema;
@@ -48,6 +49,8 @@ struct Registered<T: ?Sized> {
     value_type: Type,
     /// The identity's object type, for resources that have one.
     identity_type: Option<Type>,
+    /// The configuration of the resource's `list` block, for resources that can be listed.
+    list_schema: Option<Schema>,
 }
 
 impl ProviderService {
@@ -59,6 +62,8 @@ impl ProviderService {
                 let schema = r.schema();
                 let value_type = schema.value_type();
                 let identity_type = r.identity_schema().map(|i| i.value_type());
+                // Terraform lists only what it can import by identity.
+                let list_schema = r.list_schema().filter(|_| identity_type.is_some());
                 (
                     r.type_name(),
                     Registered {
@@ -66,6 +71,7 @@ impl ProviderService {
                         schema,
                         value_type,
                         identity_type,
+                        list_schema,
                     },
                 )
             })
@@ -83,6 +89,7 @@ impl ProviderService {
                         schema,
                         value_type,
                         identity_type: None,
+                        list_schema: None,
                     },
                 )
             })
@@ -257,6 +264,8 @@ with_diagnostics! {
     pb::import_resource_state::Response => diagnostics,
     pb::read_data_source::Response => diagnostics,
     pb::get_functions::Response => diagnostics,
+    pb::validate_list_resource_config::Response => diagnostics,
+    pb::generate_resource_config::Response => diagnostics,
 }
 
 /// Runs one RPC: logs it, and turns a panic inside into an error diagnostic so Terraform shows
@@ -464,6 +473,55 @@ impl Provider for Arc<ProviderService> {
             &type_name,
             data_source::read_data_source(self, req),
         )
+        .await
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let type_name = req.type_name.clone();
+        guarded("ValidateListResourceConfig", &type_name, async {
+            list::validate_list_resource_config(self, req)
+        })
+        .await
+    }
+
+    /// Answers with a stream, so it is guarded by hand: a panic becomes one event carrying
+    /// the diagnostic.
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let req = request.into_inner();
+        tracing::debug!(tf_rpc = "ListResource", tf_resource_type = %req.type_name, "received request");
+        let events = AssertUnwindSafe(list::list_resource(self, req))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                vec![pb::list_resource::Event {
+                    diagnostic: Diagnostics::from(Diagnostic::error(
+                        "Internal provider error",
+                        "ListResource failed unexpectedly. Please report this as a bug.",
+                    ))
+                    .into_proto(),
+                    ..Default::default()
+                }]
+            });
+        let stream = futures::stream::iter(events.into_iter().map(Ok));
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let type_name = req.type_name.clone();
+        guarded("GenerateResourceConfig", &type_name, async {
+            list::generate_resource_config(self, req)
+        })
         .await
     }
 

@@ -5,14 +5,14 @@ use super::ProviderService;
 use crate::proto::tfplugin6 as pb;
 
 /// The capabilities this server announces. Terraform may skip GetProviderSchema when it has the
-/// schema cached, and sends destroy plans through PlanResourceChange so resources can refuse an
-/// unsafe destroy at plan time.
+/// schema cached, sends destroy plans through PlanResourceChange so resources can refuse an
+/// unsafe destroy at plan time, and asks the provider for the configuration it generates.
 pub(super) fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
 }
 
@@ -40,6 +40,14 @@ pub(super) fn get_metadata(service: &ProviderService) -> pb::get_metadata::Respo
                 name: name.to_string(),
             })
             .collect(),
+        list_resources: service
+            .resources
+            .iter()
+            .filter(|(_, r)| r.list_schema.is_some())
+            .map(|(name, _)| pb::get_metadata::ListResourceMetadata {
+                type_name: name.to_string(),
+            })
+            .collect(),
         ..Default::default()
     }
 }
@@ -58,6 +66,11 @@ pub(super) fn get_provider_schema(service: &ProviderService) -> pb::get_provider
             .map(|(name, d)| (name.to_string(), d.schema.to_proto()))
             .collect(),
         functions: functions_to_proto(service),
+        list_resource_schemas: service
+            .resources
+            .iter()
+            .filter_map(|(name, r)| Some((name.to_string(), r.list_schema.as_ref()?.to_proto())))
+            .collect(),
         server_capabilities: Some(server_capabilities()),
         ..Default::default()
     }
