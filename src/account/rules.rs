@@ -322,5 +322,6 @@ pub(super) fn info_of_rule(rule: &ListenerRule) -> RuleInfo {
         hosts: rule.hosts().iter().map(|h| normalize_host(h)).collect(),
         target_groups,
         tags: rule.tags.clone(),
+        extras: crate::aws::elbv2::rule_extras(&rule.rule),
     }
 }

@@ -543,6 +543,29 @@ pub fn rule_hosts(rule: &Rule) -> Vec<String> {
         .collect()
 }
 
+/// What a rule does besides matching host names and forwarding to one target group: its other
+/// conditions and actions, described for people (`a path-pattern condition`).
+pub fn rule_extras(rule: &Rule) -> Vec<String> {
+    let conditions = rule.conditions.iter().flatten().filter_map(|c| {
+        let field = c.field.as_deref().unwrap_or("unnamed");
+        (field != HOST_HEADER).then(|| format!("a {field} condition"))
+    });
+    let actions = rule.actions.iter().flatten().filter_map(|a| {
+        let kind = a.r#type.as_ref().map_or("unnamed", |t| t.as_str());
+        let weighted = a
+            .forward_config
+            .as_ref()
+            .and_then(|f| f.target_groups.as_ref())
+            .is_some_and(|groups| groups.len() > 1);
+        match kind {
+            "forward" if weighted => Some("a forward to several target groups".to_string()),
+            "forward" => None,
+            other => Some(format!("a {other} action")),
+        }
+    });
+    conditions.chain(actions).collect()
+}
+
 /// The condition and action of a host rule: requests for any of `hosts` are forwarded to
 /// `target_group_arn`.
 pub fn host_rule_parts(

@@ -119,7 +119,7 @@ mod tests {
             priority: Some(priority),
             hosts: hosts.iter().map(|h| h.to_string()).collect(),
             target_groups: vec![TG.into()],
-            tags: Default::default(),
+            ..RuleInfo::default()
         }
     }
 

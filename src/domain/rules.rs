@@ -1,7 +1,7 @@
 //! Listener rules as the provider reasons about them: which are its own, which belong to a
 //! tenant, and whether one is exactly the rule a request asked for.
 
-use super::edge::{TAG_EDGE, TAG_TENANT};
+use super::edge::{TAG_EDGE, TAG_PREFIX, TAG_TENANT};
 use super::tags::Tags;
 
 /// Tag that marks a listener rule as created by this provider.
@@ -24,7 +24,7 @@ pub const TAG_CLAIM: &str = "gateway:claim";
 pub const TAG_GROUP: &str = "gateway:group";
 
 /// A listener rule: where it sends which hosts, at which priority, tagged how.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleInfo {
     pub arn: String,
     /// `None` for the listener's default rule.
@@ -34,6 +34,9 @@ pub struct RuleInfo {
     /// Target groups of its forward actions.
     pub target_groups: Vec<String>,
     pub tags: Tags,
+    /// What else it does: conditions other than host names, actions other than one forward
+    /// (described for people; empty for every rule the provider makes).
+    pub extras: Vec<String>,
 }
 
 impl RuleInfo {
@@ -85,7 +88,38 @@ impl RuleInfo {
 
     /// True when the rule sends exactly `host` to exactly `target_group`.
     pub fn routes(&self, host: &str, target_group: &str) -> bool {
-        self.hosts == [host] && self.forwards_to(target_group)
+        self.hosts == [host] && self.forwards_to(target_group) && self.extras.is_empty()
+    }
+
+    /// True when the rule carries none of the provider's tags: someone else made it.
+    pub fn is_unmarked(&self) -> bool {
+        !self.tags.keys().any(|k| k.starts_with(TAG_PREFIX))
+    }
+
+    /// How the rule differs from one that sends exactly `host` to exactly `target_group`, in
+    /// words; empty when it is such a rule.
+    pub fn differences(&self, host: &str, target_group: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let others: Vec<&str> = self
+            .hosts
+            .iter()
+            .filter(|h| *h != host)
+            .map(String::as_str)
+            .collect();
+        if !others.is_empty() {
+            found.push(format!("it also matches {}", others.join(", ")));
+        }
+        if !self.forwards_to(target_group) {
+            found.push(match self.target_groups.as_slice() {
+                [] => "it forwards to no target group".to_string(),
+                groups => format!(
+                    "it forwards to {}, not to the edge's target group {target_group}",
+                    groups.join(", ")
+                ),
+            });
+        }
+        found.extend(self.extras.iter().map(|e| format!("it has {e}")));
+        found
     }
 }
 
@@ -103,6 +137,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            extras: Vec::new(),
         }
     }
 

@@ -18,11 +18,15 @@ pub fn merge(defaults: &Tags, user: &Tags, own: Tags) -> Tags {
     tags
 }
 
-/// The resource's own tags as seen on an object: without the provider's bookkeeping and
-/// without default tags that still have their default value.
+/// Tag keys AWS reserves for itself (CloudFormation's stack tags on what CDK made): no one
+/// can set or remove them.
+pub const AWS_PREFIX: &str = "aws:";
+
+/// The resource's own tags as seen on an object: without the provider's bookkeeping, AWS's
+/// reserved tags and default tags that still have their default value.
 pub fn user_view(tags: &Tags, defaults: &Tags) -> Tags {
     tags.iter()
-        .filter(|(k, _)| !k.starts_with(TAG_PREFIX))
+        .filter(|(k, _)| !k.starts_with(TAG_PREFIX) && !k.starts_with(AWS_PREFIX))
         .filter(|(k, v)| defaults.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
@@ -43,13 +47,14 @@ impl TagChanges {
     }
 }
 
-/// What changes `current` into `wanted`, leaving alone the keys `keep` accepts (tags set by
-/// AWS on creation that no configuration lists, such as the managed-by marker).
+/// What changes `current` into `wanted`, leaving alone AWS's reserved keys and those `keep`
+/// accepts (tags set by AWS on creation that no configuration lists, such as the managed-by
+/// marker).
 pub fn changes(current: &Tags, wanted: &Tags, keep: impl Fn(&str) -> bool) -> TagChanges {
     TagChanges {
         remove: current
             .keys()
-            .filter(|k| !wanted.contains_key(*k) && !keep(k))
+            .filter(|k| !wanted.contains_key(*k) && !keep(k) && !k.starts_with(AWS_PREFIX))
             .cloned()
             .collect(),
         set: wanted

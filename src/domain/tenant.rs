@@ -149,11 +149,21 @@ impl<'a> TenantView<'a> {
                 && !r.belongs_to(&record.name, self.name)
                 && !r.is_group_of(&record.name)
         }) {
+            let adoptable = rule.is_unmarked() && rule.routes(host, &record.target_group_arn);
             return Some(Foreign {
                 object: format!("listener rule for {host}"),
                 detail: format!(
-                    "Rule {} of listener {} already matches {host}.",
-                    rule.arn, record.listener_arn
+                    "Rule {} of listener {} already matches {host}.{}",
+                    rule.arn,
+                    record.listener_arn,
+                    if adoptable {
+                        format!(
+                            " It has the shape of a tenant's rule: if this tenant already runs there, import it instead of creating it (import id {}/{}).",
+                            record.name, self.name
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             });
         }
@@ -198,11 +208,92 @@ impl<'a> TenantView<'a> {
         }
     }
 
-    /// Whether `rule` serves the tenant otherwise than the edge's layout asks.
+    /// Whether `rule` serves the tenant otherwise than the edge's layout asks, or is not yet
+    /// marked as the provider's (a rule taken over by an import).
     fn rule_drifted(&self, rule: &RuleInfo) -> bool {
         let record = &self.edge.record;
         let grouped = rule.is_group_of(&record.name);
-        !self.routes_host(rule) || grouped != (record.rule_layout == RuleLayout::Grouped)
+        !self.routes_host(rule)
+            || grouped != (record.rule_layout == RuleLayout::Grouped)
+            || !rule.is_managed()
+    }
+
+    /// A rule someone else made that is exactly what the tenant's own rule would be: it
+    /// carries none of the provider's tags and sends exactly the host to the shared target
+    /// group, with nothing else. An import takes it over.
+    pub fn adoptable_rule(&self) -> Option<&'a RuleInfo> {
+        let target_group = &self.edge.record.target_group_arn;
+        self.rules
+            .iter()
+            .find(|r| r.is_unmarked() && r.routes(self.host, target_group))
+    }
+
+    /// How what AWS holds for the host differs from a tenant the provider could manage as it
+    /// is, in words; empty when it fits: the host an alias of a pool distribution, a rule of
+    /// the provider's holding it or one to take over ([`Self::adoptable_rule`]), and records of
+    /// every expected type aliased to that distribution.
+    pub fn misfits(&self) -> Vec<String> {
+        let record = &self.edge.record;
+        let mut found = Vec::new();
+        let member = self.edge.member_with_alias(self.host);
+        if member.is_none() {
+            found.push(format!(
+                "{} is not an alias of a distribution of edge {}",
+                self.host, record.name
+            ));
+        }
+        match self.rule(None).or_else(|| self.adoptable_rule()) {
+            Some(rule) if self.routes_host(rule) => {}
+            Some(rule) => found.extend(
+                rule.differences(self.host, &record.target_group_arn)
+                    .into_iter()
+                    .map(|d| format!("listener rule {}: {d}", rule.arn)),
+            ),
+            None => {
+                let matching: Vec<&RuleInfo> = self
+                    .rules
+                    .iter()
+                    .filter(|r| r.hosts.iter().any(|h| h == self.host))
+                    .collect();
+                if matching.is_empty() {
+                    found.push(format!(
+                        "no rule of listener {} matches the host",
+                        record.listener_arn
+                    ));
+                }
+                for rule in matching {
+                    let mut differs = rule.differences(self.host, &record.target_group_arn);
+                    if differs.is_empty() {
+                        differs.push("it carries another gateway tenant's tags".into());
+                    }
+                    found.extend(
+                        differs
+                            .into_iter()
+                            .map(|d| format!("listener rule {}: {d}", rule.arn)),
+                    );
+                }
+            }
+        }
+        let domain = member.map(|m| normalize_host(&m.distribution.domain_name));
+        for kind in expected_record_types(record) {
+            let of_kind: Vec<&RecordInfo> = self
+                .records
+                .iter()
+                .filter(|r| r.record_type == kind)
+                .collect();
+            let aimed = of_kind.iter().any(|r| {
+                r.is_cloudfront_alias() && r.cloudfront_target.as_ref() == domain.as_ref()
+            });
+            match of_kind.first() {
+                _ if aimed => {}
+                Some(other) => found.push(format!(
+                    "its {kind} record is {}, not an alias to the distribution holding the host",
+                    other.target
+                )),
+                None => found.push(format!("it has no {kind} record")),
+            }
+        }
+        found
     }
 
     /// What exists of the tenant; `None` when nothing of it is left (no alias in the pool, no
@@ -364,6 +455,7 @@ mod tests {
             hosts: vec![host.into()],
             target_groups: vec![target_group.into()],
             tags,
+            extras: Vec::new(),
         }
     }
 
@@ -1005,5 +1097,125 @@ mod tests {
             types_pointing_at(&records, "d3.cloudfront.net"),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn what_someone_else_built_is_taken_over_only_when_it_has_the_tenants_shape() {
+        let served = edge(&[HOST]);
+        let empty = edge(&[]);
+        let both = vec![
+            alias("A", "e0.cloudfront.net"),
+            alias("AAAA", "e0.cloudfront.net"),
+        ];
+        let theirs = |f: fn(&mut RuleInfo)| {
+            let mut r = rule("arn:r/cdk", HOST, TG, None);
+            f(&mut r);
+            r
+        };
+        let fits = theirs(|_| {});
+        let with_path = theirs(|r| r.extras = vec!["a path-pattern condition".into()]);
+        let elsewhere = theirs(|r| r.target_groups = vec!["arn:tg/other".into()]);
+        let shared = theirs(|r| r.hosts.push("other.gateway.example.com".into()));
+        let to_elsewhere = [
+            alias("A", "d9.cloudfront.net"),
+            alias("AAAA", "e0.cloudfront.net"),
+        ];
+        // (case, edge, rules, records, adoptable, what differs)
+        type Case<'a> = (
+            &'a str,
+            &'a EdgeView,
+            Vec<RuleInfo>,
+            &'a [RecordInfo],
+            bool,
+            Vec<&'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            ("the seed's shape", &served, vec![fits.clone()], &both, true, vec![]),
+            (
+                "provider-made",
+                &served,
+                vec![rule("arn:r/own", HOST, TG, Some("acme"))],
+                &both,
+                false,
+                vec![],
+            ),
+            (
+                "an extra condition",
+                &served,
+                vec![with_path],
+                &both,
+                false,
+                vec!["listener rule arn:r/cdk: it has a path-pattern condition"],
+            ),
+            (
+                "another target group",
+                &served,
+                vec![elsewhere],
+                &both,
+                false,
+                vec!["listener rule arn:r/cdk: it forwards to arn:tg/other, not to the edge's target group arn:tg/shared"],
+            ),
+            (
+                "several hosts",
+                &served,
+                vec![shared],
+                &both,
+                false,
+                vec!["listener rule arn:r/cdk: it also matches other.gateway.example.com"],
+            ),
+            (
+                "a record elsewhere, none of the other",
+                &served,
+                vec![fits.clone()],
+                &to_elsewhere[..1],
+                true,
+                vec![
+                    "its A record is an alias to d9.cloudfront.net, not an alias to the distribution holding the host",
+                    "it has no AAAA record",
+                ],
+            ),
+            (
+                "no rule, not an alias",
+                &empty,
+                vec![],
+                &both,
+                false,
+                vec![
+                    "acme.gateway.example.com is not an alias of a distribution of edge e1",
+                    "no rule of listener arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/1/2 matches the host",
+                    "its A record is an alias to e0.cloudfront.net, not an alias to the distribution holding the host",
+                    "its AAAA record is an alias to e0.cloudfront.net, not an alias to the distribution holding the host",
+                ],
+            ),
+        ];
+        for (name, edge, rules, records, adoptable, differs) in cases {
+            let view = view(edge, &rules, records);
+            assert_eq!(view.adoptable_rule().is_some(), adoptable, "{name}");
+            assert_eq!(view.misfits(), differs, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_rule_taken_over_reads_as_drift_until_it_is_marked() {
+        let served = edge(&[HOST]);
+        let both = vec![
+            alias("A", "e0.cloudfront.net"),
+            alias("AAAA", "e0.cloudfront.net"),
+        ];
+        let rules = vec![rule("arn:r/cdk", HOST, TG, None)];
+        let view = view(&served, &rules, &both);
+        let named = view.observe(Some("arn:r/cdk")).unwrap();
+        assert_eq!(named.rule.map(|r| r.arn.as_str()), Some("arn:r/cdk"));
+        assert!(named.rule_drift, "not yet marked as the provider's");
+        assert!(
+            view.observe(None).unwrap().rule.is_none(),
+            "never found by itself"
+        );
+        assert!(view
+            .foreign(&[])
+            .is_some_and(|f| f.detail.contains("import it instead")));
+        let marked = vec![rule("arn:r/cdk", HOST, TG, Some("acme"))];
+        let view = super::tests::view(&served, &marked, &both);
+        assert!(!view.observe(Some("arn:r/cdk")).unwrap().rule_drift);
     }
 }
