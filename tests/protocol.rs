@@ -4,6 +4,7 @@
 mod common;
 
 use common::{dv, in_process, object, summaries, undv};
+use futures::StreamExt as _;
 use gateway::proto::tfplugin6 as pb;
 use gateway::proto::tfplugin6::provider_client::ProviderClient;
 use gateway::protocol::value::{Type, Value};
@@ -334,10 +335,11 @@ async fn read_and_import_and_data_sources() {
         .await
         .unwrap()
         .into_inner();
-    assert_clean(&resp.diagnostics);
-    let imported = undv(&resp.imported_resources[0].state, &ty);
-    assert_eq!(imported.get("id"), Some(&Value::from("gateway-prod/acme")));
-    assert_eq!(imported.get("name"), Some(&Value::from("acme")));
+    // An import looks at what AWS holds (to take over a tenant someone else made), so it
+    // needs the provider configured, as Terraform always has it; a malformed id is refused
+    // before that.
+    assert!(summaries(&resp.diagnostics)[0].starts_with("Provider not configured"));
+    assert!(resp.imported_resources.is_empty());
     for bad in ["acme", "gateway-prod/Acme", "a/b/c"] {
         let resp = c
             .import_resource_state(pb::import_resource_state::Request {
@@ -608,4 +610,104 @@ async fn unimplemented_rpcs_say_so() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn list_blocks_and_generated_configuration() {
+    let mut c = in_process().await.client;
+    let meta = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let listed: Vec<&str> = meta
+        .list_resources
+        .iter()
+        .map(|l| l.type_name.as_str())
+        .collect();
+    assert_eq!(listed, ["gateway_shared_edge", "gateway_tenant"]);
+    assert!(meta.server_capabilities.unwrap().generate_resource_config);
+    let schema = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let tenants = &schema.list_resource_schemas["gateway_tenant"];
+    let edge_id = &tenants.block.as_ref().unwrap().attributes[0];
+    assert_eq!((edge_id.name.as_str(), edge_id.required), ("edge_id", true));
+
+    let list_type = Type::object([("edge_id", Type::String)]);
+    let config = Value::object([("edge_id", Value::from("bad edge"))]);
+    let resp = c
+        .validate_list_resource_config(pb::validate_list_resource_config::Request {
+            type_name: "gateway_tenant".into(),
+            config: dv(&config, &list_type),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        summaries(&resp.diagnostics)[0].starts_with("Invalid edge"),
+        "{:?}",
+        summaries(&resp.diagnostics)
+    );
+    // Unconfigured, a list is one event carrying the diagnostic.
+    let events: Vec<pb::list_resource::Event> = c
+        .list_resource(pb::list_resource::Request {
+            type_name: "gateway_tenant".into(),
+            config: dv(
+                &Value::object([("edge_id", Value::from("gateway-prod"))]),
+                &list_type,
+            ),
+            include_resource_object: true,
+            limit: 100,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .map(|e| e.unwrap())
+        .collect()
+        .await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].identity.is_none());
+    assert!(summaries(&events[0].diagnostic)[0].starts_with("Provider not configured"));
+    let resp = c
+        .validate_list_resource_config(pb::validate_list_resource_config::Request {
+            type_name: "gateway_nothing".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(summaries(&resp.diagnostics)[0].starts_with("Unknown resource type"));
+
+    // The generated tenant block holds what a user writes, nothing computed.
+    let ty = tenant_type();
+    let state = object(
+        &ty,
+        &[
+            ("id", Value::from("gateway-prod/acme")),
+            ("edge_id", Value::from("gateway-prod")),
+            ("name", Value::from("acme")),
+            ("priority", Value::from(7)),
+            ("host", Value::from("acme.gateway.example.com")),
+            ("listener_rule_arn", Value::from("arn:rule")),
+        ],
+    );
+    let resp = c
+        .generate_resource_config(pb::generate_resource_config::Request {
+            type_name: "gateway_tenant".into(),
+            state: dv(&state, &ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_clean(&resp.diagnostics);
+    let config = undv(&resp.config, &ty);
+    assert_eq!(config.get("name"), Some(&Value::from("acme")));
+    assert_eq!(config.get("edge_id"), Some(&Value::from("gateway-prod")));
+    for computed in ["id", "host", "listener_rule_arn", "priority"] {
+        assert_eq!(config.get(computed), Some(&Value::Null), "{computed}");
+    }
 }

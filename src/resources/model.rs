@@ -171,7 +171,7 @@ pub fn set(value: &mut Value, name: &str, new: Value) {
     }
 }
 
-/// The `edge_id` argument of the data sources: which edge they read.
+/// The `edge_id` argument of the data sources and of `list "gateway_tenant"`: which edge.
 pub fn edge_id_attribute() -> crate::protocol::schema::Attribute {
     crate::protocol::schema::Attribute::string("edge_id")
         .required()

@@ -10,7 +10,7 @@ use super::model::{own_claims, workspace_claim, workspace_owner, Tenant};
 use crate::account::{Account, AccountError, Group, HostRecords, NewRule, Placed};
 use crate::aws::Deadline;
 use crate::domain::edge::{EdgeView, RuleLayout, TAG_EDGE, TAG_TENANT};
-use crate::domain::rules::RuleInfo;
+use crate::domain::rules::{RuleInfo, MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE};
 use crate::domain::tags::{self, Tags};
 use crate::domain::tenant::{
     expected_record_types, types_pointing_at, Holder, TenantView, TAG_CLAIM,
@@ -267,10 +267,14 @@ async fn own_rule(
 ) -> Result<RuleInfo, AccountError> {
     let record = &edge.record;
     let listener = &record.listener_arn;
-    let wanted = rule_tags(account, tenant);
+    let mut wanted = rule_tags(account, tenant);
     let hosts = [host.to_string()];
     match current {
         Some(rule) => {
+            if !rule.is_managed() {
+                // A rule taken over by an import becomes the provider's.
+                wanted.insert(MANAGED_BY_TAG_KEY.into(), MANAGED_BY_TAG_VALUE.into());
+            }
             let repaired = account
                 .rules
                 .repair(
@@ -409,6 +413,37 @@ fn refuse_foreign_group(
             group.claim().unwrap_or("none"),
         ),
     })
+}
+
+/// What an import of a tenant not yet the provider's takes over: the rule someone else made
+/// for its host when it has exactly the shape of a tenant's ([`TenantView::adoptable_rule`]),
+/// named in the imported state so that the read finds it and the plan marks it as the
+/// provider's. What has another shape is refused with the differences, changing nothing.
+/// `None` for a tenant of the provider's, or when nothing is in its way.
+pub async fn take_over(account: &Account, tenant: &Tenant) -> Result<Option<String>, AccountError> {
+    let Some(edge) = account.distributions.find_edge(&tenant.edge_id).await? else {
+        return Ok(None);
+    };
+    let around = Surroundings::fetch(account, &edge, &tenant.name).await?;
+    let view = around.view();
+    if view.rule(None).is_some() {
+        return Ok(None);
+    }
+    let distributions = account.distributions.all().await?;
+    let adoptable = view.adoptable_rule();
+    if adoptable.is_none() && view.foreign(&distributions).is_none() {
+        return Ok(None);
+    }
+    let misfits = view.misfits();
+    if !misfits.is_empty() {
+        return Err(AccountError::Refused(format!(
+            "Tenant {} ({}) is not imported, and nothing is changed: what AWS holds for it differs from a tenant this provider manages: {}.",
+            tenant.name,
+            around.host,
+            misfits.join("; ")
+        )));
+    }
+    Ok(adoptable.map(|r| r.arn.clone()))
 }
 
 /// What a read found of a tenant.

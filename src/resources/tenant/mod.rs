@@ -7,6 +7,7 @@
 //! apply are `domain::tenant`'s.
 
 mod apply;
+mod list;
 mod model;
 mod plan;
 mod schema;
@@ -18,9 +19,9 @@ use crate::account::Account;
 use crate::domain::edge::{parse_tenant_id, tenant_id};
 use crate::domain::naming;
 use crate::protocol::resource::{
-    Context, IdentityAttribute, IdentitySchema, PlanState, Resource, State,
+    Context, IdentityAttribute, IdentitySchema, Listed, PlanState, Resource, State,
 };
-use crate::protocol::value::{Type, Value};
+use crate::protocol::value::{AttributePath, Type, Value};
 use crate::protocol::Diagnostics;
 use apply::Seen;
 pub use model::workspace_owner;
@@ -179,9 +180,14 @@ impl Resource for TenantResource {
     ) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
         let before = Tenant::from_state(&prior.value, &prior.private);
+        // A tenant stored without a claim (imported, or made before claims existed) takes
+        // this resource's with its first update.
+        let claim = before
+            .claim
+            .or_else(|| Some(workspace_claim(&before.edge_id, &before.name)));
         let tenant = Tenant {
             listener_rule_arn: before.listener_rule_arn,
-            claim: before.claim,
+            claim,
             ..Tenant::from_value(planned)
         };
         let stored = |t: &Tenant| State {
@@ -208,7 +214,47 @@ impl Resource for TenantResource {
         }
     }
 
-    async fn import(&self, _ctx: &Context, id: &str, diags: &mut Diagnostics) -> Option<State> {
+    fn list_schema(&self) -> Option<crate::protocol::schema::Schema> {
+        Some(list::schema())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        config: &Value,
+        include_state: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        let Some(account) = ctx.data::<Account>(diags) else {
+            return Vec::new();
+        };
+        let edge_id = schema::EDGE_ID.get(config).unwrap_or_default();
+        match list::tenants(&account, &edge_id, include_state, limit).await {
+            Ok(found) => found,
+            Err(err) => {
+                let found = diagnostic(&err, &format!("listing the tenants of edge {edge_id}"));
+                diags.push(found.at(AttributePath::root().attribute(schema::EDGE_ID.name)));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The block `terraform query` writes: the tenant's edge and name, and its tags when it
+    /// has any. Its priority stays whatever its rule has (a pinned one is written by hand).
+    fn generate_config(&self, state: &Value) -> Option<Value> {
+        let tenant = Tenant::from_value(state);
+        let config = Tenant {
+            edge_id: tenant.edge_id,
+            name: tenant.name,
+            tags_null: tenant.tags.is_empty(),
+            tags: tenant.tags,
+            ..Tenant::default()
+        };
+        Some(config.to_config())
+    }
+
+    async fn import(&self, ctx: &Context, id: &str, diags: &mut Diagnostics) -> Option<State> {
         let (edge_id, name) = match parse_tenant_id(id) {
             Ok(parts) => parts,
             Err(reason) => {
@@ -220,12 +266,20 @@ impl Resource for TenantResource {
             diags.error("Invalid import id", format!("tenant name {reason}"));
             return None;
         }
-        let tenant = Tenant {
+        let mut tenant = Tenant {
             edge_id: edge_id.to_string(),
             name: name.to_string(),
             tags_null: true,
             ..Tenant::default()
         };
+        let account = ctx.data::<Account>(diags)?;
+        match apply::take_over(&account, &tenant).await {
+            Ok(rule) => tenant.listener_rule_arn = rule,
+            Err(err) => {
+                diags.push(diagnostic(&err, &tenant.action("importing")));
+                return None;
+            }
+        }
         Some(State::new(tenant.to_value()))
     }
 }

@@ -178,6 +178,23 @@ impl Tenant {
         ])
     }
 
+    /// The tenant as a configuration: what the user sets (edge, name, priority, tags), the
+    /// rest null.
+    pub fn to_config(&self) -> Value {
+        let mut value = self.to_value();
+        for computed in [
+            "id",
+            HOST.name,
+            DISTRIBUTION_ID.name,
+            DISTRIBUTION_DOMAIN_NAME.name,
+            LISTENER_RULE_ARN.name,
+            DNS_RECORD_TYPES,
+        ] {
+            model::set(&mut value, computed, Value::Null);
+        }
+        value
+    }
+
     /// What Terraform shows the tenant's operations as: `creating gateway tenant acme`.
     pub fn action(&self, verb: &str) -> String {
         format!("{verb} gateway tenant {}", self.name)
