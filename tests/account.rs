@@ -63,6 +63,7 @@ async fn make_edge(emulator: &Session, max_aliases: usize, max_distributions: us
         wait_for_deployment: true,
         ipv6_enabled: true,
         rule_layout: RuleLayout::PerTenant,
+        adoption: None,
     };
     let mut config = distribution_config(&record.caller_reference(0), &[]);
     config.comment = pool_comment(EDGE, 0);

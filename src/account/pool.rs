@@ -14,7 +14,10 @@ use crate::aws::{CloudFront, ErrorKind};
 use crate::domain::aliases::{AliasChange, AliasResult};
 use crate::domain::allocation::{place_alias, Placement, Slot};
 use crate::domain::capacity::{EdgeCapacity, RuleRoom};
-use crate::domain::edge::{pool_comment, DistributionInfo, EdgeRecord, EdgeView, Member, TAG_SLOT};
+use crate::domain::edge::{
+    cache_policy_name, origin_request_policy_name, pool_comment, DistributionInfo, EdgeRecord,
+    EdgeView, Member, TAG_COMMENT, TAG_SLOT,
+};
 
 /// Placement rounds before giving up (each round either succeeds or learns that a distribution
 /// is fuller than the listing said).
@@ -252,8 +255,16 @@ impl Pool {
         config.aliases = Some(crate::aws::cloudfront::to_aliases(Vec::new())?);
         config.enabled = true;
         crate::aws::cloudfront::prepare_for_update(&mut config);
+        let adoption = edge.record.adoption.as_ref();
+        if adoption.is_some_and(|a| a.keeps(&template.distribution.id)) {
+            // The first distribution was adopted with policies of its own: the ones the pool
+            // creates use the edge's.
+            let (cache, origin) = self.own_policies(&edge_id).await?;
+            crate::aws::cloudfront::use_policies(&mut config, &cache, &origin);
+        }
         let mut tags = cloudfront.list_tags(&template.distribution.arn).await?;
         tags.insert(TAG_SLOT.to_string(), slot.to_string());
+        tags.remove(TAG_COMMENT);
         tracing::info!(edge = %edge_id, slot, "growing the pool by one distribution");
         match cloudfront.create_distribution(config, &tags).await {
             Ok(created) => Ok(self
@@ -272,6 +283,22 @@ impl Pool {
             }
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// The ids of the edge's own cache and origin request policies, found by their names.
+    async fn own_policies(&self, edge_id: &str) -> Result<(String, String), AccountError> {
+        let cloudfront = &self.cloudfront;
+        let missing =
+            |what: &str| AccountError::Missing(format!("the {what} of edge {edge_id} is gone"));
+        let cache = cloudfront
+            .find_cache_policy_by_name(&cache_policy_name(edge_id))
+            .await?
+            .ok_or_else(|| missing("cache policy"))?;
+        let origin = cloudfront
+            .find_origin_request_policy_by_name(&origin_request_policy_name(edge_id))
+            .await?
+            .ok_or_else(|| missing("origin request policy"))?;
+        Ok((cache.value.id, origin.value.id))
     }
 
     async fn member_in_slot(

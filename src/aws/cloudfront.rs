@@ -876,6 +876,27 @@ pub fn to_aliases(items: Vec<String>) -> Result<Aliases, AwsError> {
         .map_err(|e| AwsError::new("UpdateDistribution", ErrorKind::InvalidInput, e.to_string()))
 }
 
+/// Points a distribution's default behaviour at the given cache and origin request policies
+/// (dropping the legacy settings they replace). Answers whether anything changed.
+#[allow(deprecated)]
+pub fn use_policies(
+    config: &mut DistributionConfig,
+    cache_policy_id: &str,
+    origin_request_policy_id: &str,
+) -> bool {
+    let Some(behavior) = config.default_cache_behavior.as_mut() else {
+        return false;
+    };
+    let before = behavior.clone();
+    behavior.cache_policy_id = Some(cache_policy_id.to_string());
+    behavior.origin_request_policy_id = Some(origin_request_policy_id.to_string());
+    behavior.forwarded_values = None;
+    behavior.min_ttl = None;
+    behavior.default_ttl = None;
+    behavior.max_ttl = None;
+    *behavior != before
+}
+
 /// Makes a configuration read from CloudFront fit to send back. AWS accepts its own
 /// read-back, but fields that only describe the state (the deprecated `Certificate` /
 /// `CertificateSource`), legacy TTLs and forwarded values echoed next to a cache policy, and

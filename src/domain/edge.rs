@@ -22,6 +22,13 @@ pub const TAG_MAX_RULES: &str = "gateway:max-listener-rules";
 pub const TAG_WAIT: &str = "gateway:wait-for-deployment";
 pub const TAG_IPV6: &str = "gateway:ipv6";
 pub const TAG_RULE_LAYOUT: &str = "gateway:rule-layout";
+/// The distributions an edge took over instead of creating, and whether their settings stay
+/// theirs ([`Adoption`]): `keep E1 E2` or `manage E1`.
+pub const TAG_ADOPTED: &str = "gateway:adopted";
+/// On a distribution taken over: its comment before, given back when the edge lets it go.
+pub const TAG_COMMENT: &str = "gateway:original-comment";
+/// Distribution ids a [`TAG_ADOPTED`] tag can hold (AWS's 256 characters per tag value).
+pub const ADOPTED_MAX: usize = 16;
 /// On listener rules: the tenant a rule belongs to.
 pub const TAG_TENANT: &str = "gateway:tenant";
 
@@ -57,6 +64,48 @@ impl RuleLayout {
     }
 }
 
+/// Distributions an edge was declared over instead of creating them (`adopt_distribution_ids`):
+/// they join the pool as its first slots, in the order given, and are let go, not deleted,
+/// with the edge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Adoption {
+    pub ids: Vec<String>,
+    /// Whether their cache behaviour and origin stay as they are (`adopted_settings =
+    /// "keep"`), rather than being brought to the edge's settings (`"manage"`).
+    pub keep_settings: bool,
+}
+
+impl Adoption {
+    pub const SETTINGS: &'static [&'static str] = &["keep", "manage"];
+
+    /// The value of [`TAG_ADOPTED`].
+    pub fn tag(&self) -> String {
+        let mode = if self.keep_settings { "keep" } else { "manage" };
+        std::iter::once(mode)
+            .chain(self.ids.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    pub fn from_tag(text: &str) -> Result<Self, String> {
+        let mut words = text.split_whitespace();
+        let keep_settings = match words.next() {
+            Some("keep") => true,
+            Some("manage") => false,
+            _ => return Err(format!("the {TAG_ADOPTED:?} tag is not an adoption")),
+        };
+        Ok(Self {
+            ids: words.map(str::to_string).collect(),
+            keep_settings,
+        })
+    }
+
+    /// Whether distribution `id` was taken over with its settings left as they are.
+    pub fn keeps(&self, id: &str) -> bool {
+        self.keep_settings && self.ids.iter().any(|a| a == id)
+    }
+}
+
 /// The settings of an edge that tenants need, as stored in the pool's tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeRecord {
@@ -74,6 +123,8 @@ pub struct EdgeRecord {
     pub wait_for_deployment: bool,
     pub ipv6_enabled: bool,
     pub rule_layout: RuleLayout,
+    /// The distributions the edge took over, when it was declared over some.
+    pub adoption: Option<Adoption>,
 }
 
 impl EdgeRecord {
@@ -99,6 +150,9 @@ impl EdgeRecord {
         put(TAG_WAIT, self.wait_for_deployment.to_string());
         put(TAG_IPV6, self.ipv6_enabled.to_string());
         put(TAG_RULE_LAYOUT, self.rule_layout.as_str().to_string());
+        if let Some(adoption) = &self.adoption {
+            put(TAG_ADOPTED, adoption.tag());
+        }
         tags
     }
 
@@ -137,6 +191,10 @@ impl EdgeRecord {
                 Some(text) => RuleLayout::parse(text)
                     .ok_or_else(|| format!("the {TAG_RULE_LAYOUT:?} tag is not a rule layout"))?,
             },
+            adoption: tags
+                .get(TAG_ADOPTED)
+                .map(|text| Adoption::from_tag(text))
+                .transpose()?,
         })
     }
 
@@ -164,6 +222,7 @@ impl EdgeRecord {
             wait_for_deployment: true,
             ipv6_enabled: true,
             rule_layout: RuleLayout::PerTenant,
+            adoption: None,
         }
     }
 

@@ -208,6 +208,17 @@ pub fn check_hosted_zone_id(id: &str) -> Result<(), String> {
     })
 }
 
+/// A CloudFront distribution id: upper-case letters and digits, such as `E2QWRUHAPOMQZL`.
+pub fn check_distribution_id(id: &str) -> Result<(), String> {
+    let valid = (2..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    valid.then_some(()).ok_or_else(|| {
+        format!("{id:?} is not a CloudFront distribution id (upper-case letters and digits, such as E2QWRUHAPOMQZL)")
+    })
+}
+
 /// The name of an edge: it becomes part of AWS resource names and references, so it is kept to
 /// letters, digits, hyphens and underscores.
 pub fn check_edge_name(name: &str) -> Result<(), String> {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::adopt;
 use super::flatten;
 use super::leftovers;
 use super::model::{EdgeIds, EdgeSpec};
@@ -10,7 +11,9 @@ use super::schema;
 use crate::account::{Account, AccountError};
 use crate::aws::cloudfront::ETAG_CONFLICT_MAX_ATTEMPTS;
 use crate::aws::{AwsError, Deadline, ErrorKind};
-use crate::domain::edge::EdgeView;
+use crate::domain::edge::{
+    cache_policy_name, origin_request_policy_name, parse_pool_comment, EdgeView, TAG_COMMENT,
+};
 use crate::domain::tags;
 use crate::protocol::value::AttributePath;
 use crate::protocol::Diagnostics;
@@ -108,6 +111,27 @@ pub async fn check_targets_planned(
 }
 
 /// Fails with [`AccountError::Missing`] when a finder found nothing.
+/// The plan of an edge over adopted distributions: each must fit it, or the plan fails at
+/// `adopt_distribution_ids` with what differs.
+pub async fn check_adoption_planned(
+    account: &Account,
+    mut spec: EdgeSpec,
+    diags: &mut Diagnostics,
+) {
+    let action = format!("planning gateway shared edge {}", spec.record.name);
+    let checked = async {
+        if spec.origin_domain_name.is_empty() {
+            spec.origin_domain_name = listener_origin(account, &spec.record.listener_arn).await?;
+        }
+        adopt::check(account, &spec).await
+    }
+    .await;
+    if let Err(err) = checked {
+        let at = AttributePath::root().attribute(schema::ADOPT_DISTRIBUTION_IDS);
+        diags.push(diagnostic(&err, &action).at(at));
+    }
+}
+
 fn exists<T>(found: Option<T>, what: impl FnOnce() -> String) -> Result<T, AccountError> {
     found.ok_or_else(|| AccountError::Missing(format!("{} does not exist", what())))
 }
@@ -126,9 +150,15 @@ pub async fn create(account: &Account, spec: &mut EdgeSpec) -> Result<EdgeIds, A
         .as_ref()
         .map(EdgeView::distribution_ids)
         .unwrap_or_default();
+    let adopting = spec.record.adoption.is_some();
+    if adopting {
+        adopt::check(account, spec).await?;
+    }
     let cache = cache_policy(account, spec, &in_edge).await?;
     spec.record.generation = cache.id.clone();
     let leftover = match found {
+        // An edge over adopted distributions finishes its take-over instead.
+        Some(_) if adopting => None,
         Some(found) => {
             leftovers::judge_edge(&found, &spec.record.generation)?;
             tracing::info!(edge = %name, "taking over the first distribution of an interrupted create");
@@ -149,16 +179,19 @@ pub async fn create(account: &Account, spec: &mut EdgeSpec) -> Result<EdgeIds, A
         }
     };
     let first = match &leftover {
+        _ if adopting => adopt::take_over(account, spec, &cache.id, &origin.id).await,
         Some(found) => update_distributions(account, spec, found)
             .await
-            .map(|_| found.members[0].distribution.id.clone()),
-        None => create_first_distribution(account, spec, &cache.id, &origin.id).await,
+            .map(|_| vec![found.members[0].distribution.id.clone()]),
+        None => create_first_distribution(account, spec, &cache.id, &origin.id)
+            .await
+            .map(|id| vec![id]),
     };
     match first {
-        Ok(first) => Ok(EdgeIds {
+        Ok(distribution_ids) => Ok(EdgeIds {
             cache_policy_id: cache.id,
             origin_request_policy_id: origin.id,
-            distribution_ids: vec![first],
+            distribution_ids,
         }),
         Err(err) => {
             // Best effort, and only what this call made: the error reported is the failure's,
@@ -369,7 +402,20 @@ pub async fn observe(
         return Ok(None);
     };
     let config = config.value;
-    let ids = flatten::edge_ids(&config, edge.distribution_ids());
+    let mut ids = flatten::edge_ids(&config, edge.distribution_ids());
+    if adopt::keeps(edge.record.adoption.as_ref(), &first.id) {
+        // Its behaviour uses policies of its own: the edge's are found by their names.
+        ids.cache_policy_id = cloudfront
+            .find_cache_policy_by_name(&cache_policy_name(edge_id))
+            .await?
+            .map(|p| p.value.id)
+            .unwrap_or_default();
+        ids.origin_request_policy_id = cloudfront
+            .find_origin_request_policy_by_name(&origin_request_policy_name(edge_id))
+            .await?
+            .map(|p| p.value.id)
+            .unwrap_or_default();
+    }
     let policy = cloudfront
         .find_cache_policy_by_id(&ids.cache_policy_id)
         .await?
@@ -383,6 +429,41 @@ pub async fn observe(
         &account.settings.default_tags,
     );
     Ok(Some((spec, ids)))
+}
+
+/// An edge as a list block finds it.
+pub struct ListedEdge {
+    pub edge: EdgeView,
+    /// What it is made of, when the state was asked for (`None` also for an edge gone
+    /// meanwhile).
+    pub state: Option<(EdgeSpec, EdgeIds)>,
+}
+
+/// The edges of the account by name, at most `limit`, each with what it is made of when
+/// `include_state`.
+pub async fn list(
+    account: &Account,
+    include_state: bool,
+    limit: usize,
+) -> Result<Vec<ListedEdge>, AccountError> {
+    let all = account.distributions.all().await?;
+    let names: std::collections::BTreeSet<String> = all
+        .iter()
+        .filter_map(|d| parse_pool_comment(&d.comment).map(|(edge, _)| edge.to_string()))
+        .collect();
+    let mut found = Vec::new();
+    for name in names.into_iter().take(limit) {
+        let Some(edge) = account.distributions.find_edge(&name).await? else {
+            continue;
+        };
+        let state = if include_state {
+            observe(account, &name).await?
+        } else {
+            None
+        };
+        found.push(ListedEdge { edge, state });
+    }
+    Ok(found)
 }
 
 /// Brings an edge to `spec`: the cache policy, every pool distribution's configuration and
@@ -464,16 +545,23 @@ async fn update_distributions(
 ) -> Result<Vec<String>, AccountError> {
     let cloudfront = &account.aws.cloudfront;
     let mut changed = Vec::new();
+    let adoption = edge.record.adoption.as_ref();
     for member in &edge.members {
         let distribution = &member.distribution;
-        let update = cloudfront
-            .update_distribution_config(&distribution.id, |config| Ok(spec.apply_to(config)))
-            .await?;
-        if update.changed {
-            changed.push(distribution.id.clone());
+        // An adopted distribution whose settings stay its own is only tagged.
+        if !adopt::keeps(adoption, &distribution.id) {
+            let update = cloudfront
+                .update_distribution_config(&distribution.id, |config| Ok(spec.apply_to(config)))
+                .await?;
+            if update.changed {
+                changed.push(distribution.id.clone());
+            }
         }
-        let wanted = spec.tags(&account.settings.default_tags, member.slot);
+        let mut wanted = spec.tags(&account.settings.default_tags, member.slot);
         let current = cloudfront.list_tags(&distribution.arn).await?;
+        if let Some(comment) = current.get(TAG_COMMENT) {
+            wanted.insert(TAG_COMMENT.into(), comment.clone());
+        }
         let changes = tags::changes(&current, &wanted, |_| false);
         cloudfront
             .untag_resource(&distribution.arn, &changes.remove)
@@ -494,9 +582,17 @@ pub async fn delete(
     deadline: &Deadline,
 ) -> Result<(), AccountError> {
     account.distributions.invalidate().await;
+    let mut policies_in_use = false;
     if let Some(edge) = account.distributions.find_edge(edge_id).await? {
         refuse_while_serving(&edge)?;
+        policies_in_use = adopt::let_go(account, &edge).await?;
         delete_distributions(account, &edge, deadline).await?;
+    }
+    if policies_in_use {
+        // The distributions it let go still use them: they stay, with the edge's marker.
+        tracing::warn!(edge = %edge_id, "the edge's policies stay: adopted distributions it let go use them");
+        account.distributions.forget_record(edge_id).await;
+        return Ok(());
     }
     let cloudfront = &account.aws.cloudfront;
     let origin = &ids.origin_request_policy_id;
@@ -544,12 +640,18 @@ async fn delete_distributions(
     deadline: &Deadline,
 ) -> Result<(), AccountError> {
     let cloudfront = &account.aws.cloudfront;
-    for member in &edge.members {
+    let adopted = edge.record.adoption.as_ref().map(|a| a.ids.as_slice());
+    let own: Vec<_> = edge
+        .members
+        .iter()
+        .filter(|m| !adopted.unwrap_or_default().contains(&m.distribution.id))
+        .collect();
+    for member in &own {
         cloudfront
             .disable_distribution(&member.distribution.id)
             .await?;
     }
-    for member in &edge.members {
+    for member in &own {
         let id = &member.distribution.id;
         loop {
             let deployed = cloudfront.wait_distribution_deployed(id, deadline).await?;

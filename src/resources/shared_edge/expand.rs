@@ -28,6 +28,15 @@ pub const ORIGIN_ID: &str = "alb";
 const ORIGIN_READ_TIMEOUT_SECS: i32 = 30;
 const ORIGIN_KEEPALIVE_SECS: i32 = 5;
 
+/// The origin the default cache behaviour sends requests to: [`ORIGIN_ID`] on the pool's own
+/// distributions, whatever its maker called it on an adopted one.
+pub fn default_origin_id(config: &DistributionConfig) -> String {
+    config
+        .default_cache_behavior
+        .as_ref()
+        .map_or(ORIGIN_ID.to_string(), |b| b.target_origin_id.clone())
+}
+
 /// A request the SDK refused to build: a bug, reported as such.
 fn build_err(e: BuildError) -> AccountError {
     AccountError::Other(format!("building a CloudFront request: {e}"))
@@ -203,10 +212,11 @@ impl EdgeSpec {
     /// its identity and aliases. Returns whether anything changed.
     pub fn apply_to(&self, config: &mut DistributionConfig) -> bool {
         let before = config.clone();
+        let target = default_origin_id(config);
         if let Some(origin) = config
             .origins
             .as_mut()
-            .and_then(|o| o.items.iter_mut().find(|o| o.id == ORIGIN_ID))
+            .and_then(|o| o.items.iter_mut().find(|o| o.id == target))
         {
             origin.domain_name = self.origin_domain_name.clone();
         }

@@ -3,7 +3,7 @@
 
 use aws_sdk_cloudfront::types::{CachePolicyConfig, DistributionConfig};
 
-use super::expand::ORIGIN_ID;
+use super::expand::default_origin_id;
 use super::model::{EdgeIds, EdgeSpec};
 use super::schema::PRICE_CLASS;
 use crate::domain::edge::EdgeRecord;
@@ -24,7 +24,7 @@ pub fn edge_spec(
     let origin = config
         .origins
         .as_ref()
-        .and_then(|o| o.items.iter().find(|o| o.id == ORIGIN_ID));
+        .and_then(|o| o.items.iter().find(|o| o.id == default_origin_id(config)));
     EdgeSpec {
         record: record.clone(),
         certificate_arn: config

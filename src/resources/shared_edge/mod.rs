@@ -6,6 +6,7 @@
 //! [`flatten`] convert between the model and CloudFront's types, and [`apply`] holds the steps
 //! this file's lifecycle runs.
 
+mod adopt;
 mod apply;
 mod expand;
 mod flatten;
@@ -20,13 +21,38 @@ use super::model as values;
 use crate::account::Account;
 use crate::domain::edge::RuleLayout;
 use crate::domain::naming;
-use crate::protocol::resource::{Context, PlanState, Resource, State};
-use crate::protocol::value::Value;
+use crate::protocol::resource::{
+    Context, IdentityAttribute, IdentitySchema, Listed, PlanState, Resource, State,
+};
+use crate::protocol::value::{Type, Value};
 use crate::protocol::Diagnostics;
 use model::{action, EdgeIds, EdgeSpec};
 pub use schema::{schema, TYPE_NAME};
 
 pub struct SharedEdgeResource;
+
+/// Whether a planned edge adopts distributions, with everything judging them needs known.
+fn adoption_known(planned: &Value) -> bool {
+    let adopts = planned
+        .get(schema::ADOPT_DISTRIBUTION_IDS)
+        .and_then(Value::as_list)
+        .is_some_and(|ids| !ids.is_empty());
+    let needed = [
+        schema::ADOPT_DISTRIBUTION_IDS,
+        schema::ADOPTED_SETTINGS.name,
+        schema::DOMAIN.name,
+        schema::CERTIFICATE_ARN.name,
+        schema::ALB_LISTENER_ARN.name,
+        schema::PRICE_CLASS.name,
+        schema::IPV6_ENABLED.name,
+        schema::COMPRESS.name,
+        schema::WEB_ACL_ID.name,
+    ];
+    adopts
+        && needed
+            .iter()
+            .all(|name| planned.get(name).is_none_or(|v| v.is_fully_known()))
+}
 
 #[async_trait]
 impl Resource for SharedEdgeResource {
@@ -40,6 +66,77 @@ impl Resource for SharedEdgeResource {
 
     fn validate_config(&self, config: &Value, diags: &mut Diagnostics) {
         schema::validate(config, diags);
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: schema::NAME.name,
+                ty: Type::String,
+                required_for_import: true,
+                description: "The edge's name, which is also its `id`.",
+            }],
+        })
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let name = schema::NAME.get(state)?;
+        Some(Value::object([(schema::NAME.name, Value::String(name))]))
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        schema::NAME.get(identity)
+    }
+
+    fn list_schema(&self) -> Option<crate::protocol::schema::Schema> {
+        Some(crate::protocol::schema::Schema::new(
+            0,
+            crate::protocol::schema::Block::new(
+                "Lists the edges of the account: every pool this provider keeps.",
+            ),
+        ))
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        _config: &Value,
+        include_state: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        let Some(account) = ctx.data::<Account>(diags) else {
+            return Vec::new();
+        };
+        match apply::list(&account, include_state, limit).await {
+            Ok(found) => found
+                .into_iter()
+                .map(|listed| {
+                    let record = &listed.edge.record;
+                    let count = listed.edge.members.len();
+                    let identity =
+                        Value::object([(schema::NAME.name, Value::from(record.name.as_str()))]);
+                    Listed {
+                        identity: Some(identity),
+                        display_name: format!(
+                            "edge {} ({}, {count} distribution{})",
+                            record.name,
+                            record.domain,
+                            if count == 1 { "" } else { "s" }
+                        ),
+                        state: listed
+                            .state
+                            .map(|(spec, ids)| spec.to_value(&ids, &Value::Null)),
+                        diagnostics: Diagnostics::new(),
+                    }
+                })
+                .collect(),
+            Err(err) => {
+                diags.push(diagnostic(&err, "listing the edges"));
+                Vec::new()
+            }
+        }
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanState<'_>, diags: &mut Diagnostics) {
@@ -69,6 +166,9 @@ impl Resource for SharedEdgeResource {
             let previous = (!plan.prior.is_null()).then(|| EdgeSpec::from_value(plan.prior, ""));
             if !crate::provider::invocation::destroying() {
                 apply::check_targets_planned(&account, &spec, previous.as_ref(), diags).await;
+                if plan.prior.is_null() && adoption_known(&plan.planned) {
+                    apply::check_adoption_planned(&account, spec.clone(), diags).await;
+                }
             }
             // Tenants planned after the edge see its new settings (a new edge's all of them;
             // an edge in AWS lends its rule layout to tenants about to move).

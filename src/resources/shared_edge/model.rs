@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::super::model::{self, Field};
 use super::schema::*;
-use crate::domain::edge::{EdgeRecord, RuleLayout};
+use crate::domain::edge::{Adoption, EdgeRecord, RuleLayout};
 use crate::protocol::value::Value;
 
 /// Everything an edge is made of.
@@ -59,6 +59,13 @@ impl EdgeSpec {
                     .get(value)
                     .and_then(|text| RuleLayout::parse(&text))
                     .unwrap_or(RuleLayout::Grouped),
+                adoption: {
+                    let ids = model::string_list(value, ADOPT_DISTRIBUTION_IDS);
+                    (!ids.is_empty()).then(|| Adoption {
+                        ids,
+                        keep_settings: ADOPTED_SETTINGS.get(value).as_deref() != Some("manage"),
+                    })
+                },
             },
             certificate_arn: text(CERTIFICATE_ARN),
             origin_domain_name: text(ORIGIN_DOMAIN_NAME),
@@ -107,6 +114,21 @@ impl EdgeSpec {
             (RULE_LAYOUT.name, Value::from(r.rule_layout.as_str())),
             (WEB_ACL_ID.name, model::opt_string(self.web_acl_id.clone())),
             (WAIT_FOR_DEPLOYMENT.name, Value::Bool(r.wait_for_deployment)),
+            (
+                ADOPT_DISTRIBUTION_IDS,
+                match &r.adoption {
+                    Some(adoption) => model::list_value(&adoption.ids),
+                    None => Value::Null,
+                },
+            ),
+            (
+                ADOPTED_SETTINGS.name,
+                match &r.adoption {
+                    Some(a) if a.keep_settings => Value::from("keep"),
+                    Some(_) => Value::from("manage"),
+                    None => Value::Null,
+                },
+            ),
             (
                 TAGS,
                 model::map_value(&self.tags, model::is_null(base, TAGS)),

@@ -3,10 +3,10 @@
 
 use super::super::model::Field;
 use crate::domain::capacity::{DISTRIBUTIONS_PER_ACCOUNT, DISTRIBUTIONS_PER_POLICY};
-use crate::domain::edge::{RuleLayout, TAG_PREFIX};
+use crate::domain::edge::{Adoption, RuleLayout, ADOPTED_MAX, TAG_PREFIX};
 use crate::domain::naming;
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
-use crate::protocol::validators::{IntBetween, MapOfStrings, OneOf, StringRule};
+use crate::protocol::validators::{IntBetween, ListOf, MapOfStrings, OneOf, StringRule};
 use crate::protocol::value::{AttributePath, Value};
 use crate::protocol::{Diagnostic, Diagnostics};
 
@@ -45,6 +45,10 @@ pub const WAIT_FOR_DEPLOYMENT: Field<bool> = Field::with_default("wait_for_deplo
 /// existed keeps one rule per tenant until the configuration says otherwise.
 pub const RULE_LAYOUT: Field<&str> = Field::new("rule_layout");
 /// Attributes without a field of their own type.
+/// Distributions made elsewhere (by hand, CDK) the edge is declared over.
+pub const ADOPT_DISTRIBUTION_IDS: &str = "adopt_distribution_ids";
+/// Whether those keep their cache behaviour and origin (`keep`) or take the edge's (`manage`).
+pub const ADOPTED_SETTINGS: Field<&str> = Field::new("adopted_settings");
 pub const TAGS: &str = "tags";
 pub const CACHE_POLICY_ID: &str = "cache_policy_id";
 pub const ORIGIN_REQUEST_POLICY_ID: &str = "origin_request_policy_id";
@@ -200,6 +204,23 @@ pub fn schema() -> Schema {
             .description("Whether the edge's own create and update wait until CloudFront reports its distributions `Deployed` (typically minutes). Tenants never wait for their deployment; read `gateway_edge_deployment` after them to end an apply when every partner is served."),
     )
     .attribute(
+        Attribute::string_list(ADOPT_DISTRIBUTION_IDS)
+            .optional()
+            .requires_replace()
+            .description("CloudFront distributions made outside this provider (by hand, CDK, another tool) to declare the edge over instead of creating its first distribution: they become the pool's first slots, in this order, and their aliases become tenants to import. Each must serve `certificate_arn` and send its default cache behaviour over HTTPS 443 to `origin_domain_name` (or the listener's load balancer); with `adopted_settings = \"keep\"` its price class, IPv6, compression and web ACL must equal the edge's. The provider records the edge in their tags and comment and changes nothing a viewer notices; destroying the edge lets them go (comment and tags restored) instead of deleting them.")
+            .validator(ListOf {
+                description: "CloudFront distribution ids",
+                max_items: ADOPTED_MAX,
+                check: naming::check_distribution_id,
+            }),
+    )
+    .attribute(
+        ADOPTED_SETTINGS.attribute()
+            .optional()
+            .description("Required with `adopt_distribution_ids`: `keep` leaves the adopted distributions' cache behaviour, policies and origin as they are (the edge's TTLs then apply to the distributions it creates); `manage` brings them to the edge's settings (its cache policy with `min_ttl` and the `Host` header, its origin) on apply, which viewers may notice as different caching.")
+            .validator(OneOf(Adoption::SETTINGS)),
+    )
+    .attribute(
         Attribute::string_map(TAGS)
             .optional()
             .description("Tags for the distributions, merged over the provider's `default_tags`.")
@@ -252,6 +273,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             .at(AttributePath::root().attribute(MAX_DISTRIBUTIONS.name)),
         );
     }
+    validate_adoption(config, diags);
     if let Some(Value::Map(tags)) = config.get(TAGS) {
         for key in tags.keys().filter(|k| k.starts_with(TAG_PREFIX)) {
             diags.attribute_error(
@@ -264,6 +286,31 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 }
 
 /// Cross-attribute rules: TTLs must be ordered `min_ttl <= default_ttl <= max_ttl`.
+/// Adopting distributions needs the explicit choice of what happens to their settings, and
+/// that choice means nothing without them.
+fn validate_adoption(config: &Value, diags: &mut Diagnostics) {
+    let ids = config.get(ADOPT_DISTRIBUTION_IDS).unwrap_or(&Value::Null);
+    let settings = config.get(ADOPTED_SETTINGS.name).unwrap_or(&Value::Null);
+    if ids.is_unknown() || settings.is_unknown() {
+        return;
+    }
+    let adopting = ids.as_list().is_some_and(|l| !l.is_empty());
+    if adopting && settings.is_null() {
+        diags.attribute_error(
+            AttributePath::root().attribute(ADOPTED_SETTINGS.name),
+            "Missing adopted_settings",
+            "adopt_distribution_ids takes over distributions made elsewhere: say whether their cache behaviour and origin stay as they are (adopted_settings = \"keep\") or become the edge's (\"manage\").",
+        );
+    }
+    if !adopting && !settings.is_null() {
+        diags.attribute_error(
+            AttributePath::root().attribute(ADOPTED_SETTINGS.name),
+            "adopted_settings without adopt_distribution_ids",
+            "adopted_settings says what happens to adopted distributions; set adopt_distribution_ids too, or leave it out.",
+        );
+    }
+}
+
 fn validate_ttls(config: &Value, diags: &mut Diagnostics) {
     // Unknown values are not judged yet; null ones take their default.
     let ttl = |field: Field<i64>| match config.get(field.name) {
