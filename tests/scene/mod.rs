@@ -162,6 +162,45 @@ pub struct Record {
     raw: r53::ResourceRecordSet,
 }
 
+/// AWS's AllViewer origin request policy.
+pub const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+/// The hosted zone of CloudFront's alias targets.
+pub const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
+
+/// What [`Scene::build_by_hand`] made.
+#[derive(Debug, Clone)]
+pub struct HandMade {
+    pub distribution_id: String,
+    /// The load balancer's DNS name, the distribution's origin.
+    pub origin_host: String,
+    pub cache_policy_id: String,
+}
+
+/// One distribution in a [`Snapshot`]: its comment and aliases apart from the rest of its
+/// configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotDistribution {
+    pub comment: String,
+    pub aliases: BTreeSet<String>,
+    pub config: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One listener rule in a [`Snapshot`]: as DescribeRules shows it, and its tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotRule {
+    pub rule: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What [`Scene::snapshot`] found, keyed by distribution id, rule ARN and `name type`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub distributions: BTreeMap<String, SnapshotDistribution>,
+    pub rules: BTreeMap<String, SnapshotRule>,
+    pub records: BTreeMap<String, String>,
+}
+
 /// How the tenants are spread, as [`Scene::assert_served`] found them.
 #[derive(Debug)]
 pub struct Served {
@@ -583,6 +622,294 @@ resource "gateway_shared_edge" "main" {{
             .into_iter()
             .filter(|r| r.kind == "A" || r.kind == "AAAA")
             .collect()
+    }
+
+    // -- a setup made without the provider --------------------------------------------------
+
+    /// Builds with the SDK alone what the provider's users ran before it, as a CDK stack makes
+    /// it: one distribution in front of the load balancer (its origin over HTTPS 443, a cache
+    /// policy with a minimum TTL of 180 s and the `Host` header in the key, AWS's AllViewer
+    /// origin request policy), holding every host of `names` as an alias; one host rule per
+    /// name forwarding to the shared target group (those in `odd` also match a path); and A
+    /// and AAAA alias records to the distribution.
+    pub fn build_by_hand(&self, names: &[&str], odd: &[&str]) -> HandMade {
+        let hosts: Vec<String> = names.iter().map(|n| self.host(n)).collect();
+        let seed = &self.seed;
+        self.block_on(async {
+            let listener = self
+                .elbv2
+                .describe_listeners()
+                .listener_arns(&seed.alb_listener_arn)
+                .send()
+                .await
+                .expect("DescribeListeners");
+            let balancer_arn = listener.listeners.unwrap_or_default()[0]
+                .load_balancer_arn
+                .clone()
+                .unwrap();
+            let balancers = self
+                .elbv2
+                .describe_load_balancers()
+                .load_balancer_arns(balancer_arn)
+                .send()
+                .await
+                .expect("DescribeLoadBalancers");
+            let origin_host = balancers.load_balancers.unwrap_or_default()[0]
+                .dns_name
+                .clone()
+                .unwrap();
+            let key_headers = cf::CachePolicyHeadersConfig::builder()
+                .header_behavior(cf::CachePolicyHeaderBehavior::Whitelist)
+                .headers(cf::Headers::builder().quantity(1).items("Host").build().unwrap())
+                .build()
+                .unwrap();
+            let key = cf::ParametersInCacheKeyAndForwardedToOrigin::builder()
+                .enable_accept_encoding_gzip(true)
+                .headers_config(key_headers)
+                .cookies_config(
+                    cf::CachePolicyCookiesConfig::builder()
+                        .cookie_behavior(cf::CachePolicyCookieBehavior::None)
+                        .build()
+                        .unwrap(),
+                )
+                .query_strings_config(
+                    cf::CachePolicyQueryStringsConfig::builder()
+                        .query_string_behavior(cf::CachePolicyQueryStringBehavior::All)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            let policy = cf::CachePolicyConfig::builder()
+                .name("SeedStackEdgeCachePolicy4B1A2C3D")
+                .min_ttl(180)
+                .default_ttl(86_400)
+                .max_ttl(31_536_000)
+                .parameters_in_cache_key_and_forwarded_to_origin(key)
+                .build()
+                .unwrap();
+            let policy = self
+                .cloudfront
+                .create_cache_policy()
+                .cache_policy_config(policy)
+                .send()
+                .await
+                .expect("CreateCachePolicy");
+            let policy_id = policy.cache_policy.unwrap().id;
+            let mut config = emulator::distribution_config("SeedStack-Edge-1", &[]);
+            config.comment = "SeedStack/Edge".into();
+            let origin_id = "SeedStackEdgeOrigin1D1E4F2A";
+            let origin = &mut config.origins.as_mut().unwrap().items[0];
+            origin.id = origin_id.into();
+            origin.domain_name = origin_host.clone();
+            let behavior = config.default_cache_behavior.as_mut().unwrap();
+            behavior.target_origin_id = origin_id.into();
+            behavior.cache_policy_id = Some(policy_id.clone());
+            behavior.origin_request_policy_id = Some(ALL_VIEWER.into());
+            behavior.compress = Some(true);
+            config.viewer_certificate = Some(
+                cf::ViewerCertificate::builder()
+                    .acm_certificate_arn(&seed.certificate_arn)
+                    .ssl_support_method(cf::SslSupportMethod::SniOnly)
+                    .minimum_protocol_version(cf::MinimumProtocolVersion::TlSv122021)
+                    .build(),
+            );
+            config.price_class = Some(cf::PriceClass::PriceClass100);
+            config.aliases = Some(
+                cf::Aliases::builder()
+                    .quantity(hosts.len() as i32)
+                    .set_items(Some(hosts.clone()))
+                    .build()
+                    .unwrap(),
+            );
+            let made = self
+                .cloudfront
+                .create_distribution()
+                .distribution_config(config)
+                .send()
+                .await
+                .expect("CreateDistribution")
+                .distribution
+                .unwrap();
+            for (index, (name, host)) in names.iter().zip(&hosts).enumerate() {
+                let mut conditions = vec![aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+                    .field("host-header")
+                    .host_header_config(
+                        aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig::builder()
+                            .values(host)
+                            .build(),
+                    )
+                    .build()];
+                if odd.contains(name) {
+                    conditions.push(
+                        aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+                            .field("path-pattern")
+                            .path_pattern_config(
+                                aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig::builder()
+                                    .values("/legacy/*")
+                                    .build(),
+                            )
+                            .build(),
+                    );
+                }
+                self.elbv2
+                    .create_rule()
+                    .listener_arn(&seed.alb_listener_arn)
+                    .priority(index as i32 + 1)
+                    .set_conditions(Some(conditions))
+                    .actions(
+                        aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                            .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                            .target_group_arn(&seed.target_group_arn)
+                            .build(),
+                    )
+                    .tags(
+                        aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                            .key("Project")
+                            .value("partners")
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("CreateRule");
+                let changes = ["A", "AAAA"].map(|kind| {
+                    let target = r53::AliasTarget::builder()
+                        .hosted_zone_id(CLOUDFRONT_ZONE)
+                        .dns_name(format!("{}.", made.domain_name))
+                        .evaluate_target_health(false)
+                        .build()
+                        .unwrap();
+                    let set = r53::ResourceRecordSet::builder()
+                        .name(format!("{host}."))
+                        .r#type(r53::RrType::from(kind))
+                        .alias_target(target)
+                        .build()
+                        .unwrap();
+                    r53::Change::builder()
+                        .action(r53::ChangeAction::Create)
+                        .resource_record_set(set)
+                        .build()
+                        .unwrap()
+                });
+                self.route53
+                    .change_resource_record_sets()
+                    .hosted_zone_id(&seed.hosted_zone_id)
+                    .change_batch(
+                        r53::ChangeBatch::builder()
+                            .set_changes(Some(changes.to_vec()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .send()
+                    .await
+                    .expect("ChangeResourceRecordSets");
+            }
+            HandMade {
+                distribution_id: made.id,
+                origin_host,
+                cache_policy_id: policy_id,
+            }
+        })
+    }
+
+    /// Everything the account holds that a viewer's request goes through, as text: each
+    /// distribution's configuration and tags, each rule of the listener with its tags, each
+    /// record set, and the cache policies.
+    pub fn snapshot(&self) -> Snapshot {
+        let records = self.records();
+        self.block_on(async {
+            let mut snapshot = Snapshot::default();
+            let list = self
+                .cloudfront
+                .list_distributions()
+                .send()
+                .await
+                .expect("ListDistributions");
+            for d in list
+                .distribution_list
+                .and_then(|l| l.items)
+                .unwrap_or_default()
+            {
+                let mut config = self
+                    .cloudfront
+                    .get_distribution_config()
+                    .id(&d.id)
+                    .send()
+                    .await
+                    .expect("GetDistributionConfig")
+                    .distribution_config
+                    .unwrap();
+                let tags = self
+                    .cloudfront
+                    .list_tags_for_resource()
+                    .resource(&d.arn)
+                    .send()
+                    .await
+                    .expect("ListTagsForResource")
+                    .tags
+                    .and_then(|t| t.items)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key, t.value.unwrap_or_default()))
+                    .collect();
+                let aliases = config
+                    .aliases
+                    .as_ref()
+                    .and_then(|a| a.items.clone())
+                    .unwrap_or_default();
+                snapshot.distributions.insert(
+                    d.id.clone(),
+                    SnapshotDistribution {
+                        comment: std::mem::take(&mut config.comment),
+                        aliases: aliases.into_iter().collect(),
+                        config: {
+                            config.aliases = None;
+                            format!("{config:?}")
+                        },
+                        tags,
+                    },
+                );
+            }
+            let rules = self
+                .elbv2
+                .describe_rules()
+                .listener_arn(&self.seed.alb_listener_arn)
+                .send()
+                .await
+                .expect("DescribeRules")
+                .rules
+                .unwrap_or_default();
+            for rule in rules {
+                let arn = rule.rule_arn.clone().unwrap_or_default();
+                let tags = self
+                    .elbv2
+                    .describe_tags()
+                    .resource_arns(&arn)
+                    .send()
+                    .await
+                    .expect("DescribeTags")
+                    .tag_descriptions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flat_map(|d| d.tags.unwrap_or_default())
+                    .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
+                    .collect();
+                snapshot.rules.insert(
+                    arn,
+                    SnapshotRule {
+                        rule: format!("{rule:?}"),
+                        tags,
+                    },
+                );
+            }
+            for record in records {
+                snapshot.records.insert(
+                    format!("{} {}", record.name, record.kind),
+                    format!("{:?}", record.raw),
+                );
+            }
+            snapshot
+        })
     }
 
     // -- assertions --------------------------------------------------------------------------
