@@ -12,6 +12,8 @@ Pages (the layout the registry reads, as HashiCorp's tfplugindocs writes it):
                                  (import.sh, import-by-string-id.tf, import-by-identity.tf when present)
   data-sources/<name>.md         examples/data-sources/<type>/data-source.tf, schema
   functions/<name>.md            examples/functions/<name>/function.tf, signature, arguments
+  list-resources/<name>.md       examples/list-resources/<type>/list-resource.tfquery.hcl, the list block's schema
+  guides/<name>.md               templates/guides/<name>.md.tmpl (its own front matter), as written
 <name> is the type without the `gateway_` prefix. A page whose template exists in templates/ (same relative path,
 `.md.tmpl`) is rendered from it: {{ .Description }}, {{ .Example }}, {{ .SchemaMarkdown }}, {{ .Name }} and
 {{ .ProviderName }} are replaced; any other {{ ... }} is an error.
@@ -317,12 +319,33 @@ def identity_schema(identity):
     return out
 
 
+def guide_pages():
+    """templates/guides/*.md.tmpl, as written (each carries its own front matter)."""
+    folder = os.path.join(TEMPLATES, "guides")
+    if not os.path.isdir(folder):
+        return {}
+    pages = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".md.tmpl"):
+            die(f"templates/guides/{name}: guides are <name>.md.tmpl")
+        text = read(os.path.join(folder, name))
+        if not text.startswith("---\n"):
+            die(f"templates/guides/{name} has no front matter")
+        if "{{" in text:
+            die(f"templates/guides/{name}: guides take no {{{{ ... }}}} values")
+        pages[f"guides/{name[: -len('.tmpl')]}"] = text.replace("---\n", f"---\n{GENERATED}\n", 1)
+    return pages
+
+
 def resource_page(type_, schema, identity, kind):
     block = schema["block"]
     desc = describe(block)
     if kind == "Resource":
         example = read_example("resources", type_, "resource.tf")
         rel = f"resources/{short(type_)}.md"
+    elif kind == "List Resource":
+        example = read_example("list-resources", type_, "list-resource.tfquery.hcl")
+        rel = f"list-resources/{short(type_)}.md"
     else:
         example = read_example("data-sources", type_, "data-source.tf")
         rel = f"data-sources/{short(type_)}.md"
@@ -332,6 +355,12 @@ def resource_page(type_, schema, identity, kind):
     extra = ""
     if kind == "Resource":
         extra = timeouts_section(block) + import_section(type_, identity)
+    if kind == "List Resource":
+        desc += (
+            f"\n\nA `list \"{type_}\"` block in a `.tfquery.hcl` file is read by `terraform query` "
+            "(Terraform 1.14 and later); `terraform query -generate-config-out=FILE` writes a resource block and an "
+            "`import` block for each object found."
+        )
     default = (
         frontmatter(f"{type_} {kind} - {PROJECT}", desc)
         + f"\n# {type_} ({kind})\n\n{desc}\n\n"
@@ -436,6 +465,10 @@ def main():
     for name, fn in sorted(ps.get("functions", {}).items()):
         rel, text = function_page(name, fn)
         pages[rel] = text
+    for type_, s in sorted(ps.get("list_resource_schemas", {}).items()):
+        rel, text = resource_page(type_, s, None, "List Resource")
+        pages[rel] = text
+    pages.update(guide_pages())
 
     if os.path.exists(args.out) and os.listdir(args.out):
         die(f"{args.out} is not empty")

@@ -1,0 +1,6 @@
+import {
+  to = gateway_shared_edge.main
+  identity = {
+    name = "gateway-prod"
+  }
+}

@@ -1,0 +1,4 @@
+import {
+  to = gateway_shared_edge.main
+  id = "gateway-prod"
+}
