@@ -463,3 +463,66 @@ fn adopted_with_terraform_import() {
         "the partners' records removed, the zone's own kept"
     );
 }
+
+/// With `adopted_settings = "manage"` the adopted distribution takes the edge's cache policy
+/// and settings (here another price class), reads back as declared, and is let go with them
+/// when the edge is destroyed; the edge's policies then stay, used by it.
+#[test]
+fn adopted_and_managed() {
+    let scene = Scene::new("adoption-managed");
+    let names = names(2);
+    let made = scene.build_by_hand(&names.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    let id = made.distribution_id.clone();
+    let before = scene.snapshot();
+    let edge = adopting_edge(&scene, &id, 100)
+        .replace("PriceClass_100", "PriceClass_All")
+        .replace("\"keep\"", "\"manage\"");
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let main = format!(
+        "{}{edge}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n  tags     = {{ Project = \"partners\" }}\n}}\n",
+        scene.provider_hcl(),
+        list.join(", ")
+    );
+    let ws = scene.workspace("1.15.5", &format!("{}{edge}", scene.provider_hcl()));
+    apply(&ws, "the edge managing the hand-made distribution");
+    let managed = scene.snapshot();
+    let (was, is) = (&before.distributions[&id], &managed.distributions[&id]);
+    assert_eq!(was.aliases, is.aliases);
+    assert!(is.config.contains("PriceClassAll"), "{}", is.config);
+    assert!(!is.config.contains(&made.cache_policy_id), "{}", is.config);
+    assert!(is.config.contains(&made.origin_host));
+    assert_eq!(before.rules, managed.rules, "rules untouched by the edge");
+    assert_eq!(
+        before.records, managed.records,
+        "records untouched by the edge"
+    );
+    plan_is_empty(&ws, "the managed edge reads back as declared");
+
+    ws.write("main.tf", &main);
+    for name in &names {
+        ws.write(
+            &format!("import_{name}.tf"),
+            &format!(
+                "import {{\n  to = gateway_tenant.t[\"{name}\"]\n  id = \"{EDGE}/{name}\"\n}}\n"
+            ),
+        );
+    }
+    apply(&ws, "import the partners by id");
+    assert_tenants_unchanged(&managed, &scene.snapshot(), &scene, &names);
+    plan_is_empty(&ws, "after the imports");
+
+    destroy(&ws, "destroy the partners and the edge");
+    let released = scene.snapshot();
+    let is = &released.distributions[&id];
+    assert_eq!(is.comment, was.comment, "comment given back");
+    assert_eq!(is.tags, was.tags, "the provider's tags removed");
+    assert!(
+        is.config.contains("PriceClassAll"),
+        "it keeps the edge's settings"
+    );
+    let policies = scene.custom_policies();
+    assert!(
+        policies.contains(&format!("cache policy gateway-{EDGE}")),
+        "the edge's policies stay with the distribution using them: {policies:?}"
+    );
+}
