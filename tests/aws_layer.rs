@@ -12,8 +12,8 @@ use aws_sdk_cloudfront::types as cf;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use aws_sdk_route53::types::{ChangeAction, ChangeStatus, ResourceRecordSet, RrType};
 use common::emulator::{
-    distribution_config, fast_options, session, Alb, Fault, ACCOUNT_ID, CACHING_OPTIMIZED,
-    PROFILE_WITHOUT_REGION, REGION, SECRET_ACCESS_KEY,
+    cache_policy_config, distribution_config, fast_options, session, Alb, Fault, ACCOUNT_ID,
+    CACHING_OPTIMIZED, PROFILE_WITHOUT_REGION, REGION, SECRET_ACCESS_KEY,
 };
 use gateway::aws::clients::AssumeRole;
 use gateway::aws::cloudfront::{
@@ -703,42 +703,6 @@ async fn an_update_with_a_stale_etag_is_precondition_failed() {
     );
 }
 
-fn cache_policy(name: &str, min_ttl: i64) -> cf::CachePolicyConfig {
-    cf::CachePolicyConfig::builder()
-        .name(name)
-        .comment("tenants")
-        .min_ttl(min_ttl)
-        .default_ttl(3600)
-        .max_ttl(86400)
-        .parameters_in_cache_key_and_forwarded_to_origin(
-            cf::ParametersInCacheKeyAndForwardedToOrigin::builder()
-                .enable_accept_encoding_gzip(true)
-                .enable_accept_encoding_brotli(true)
-                .headers_config(
-                    cf::CachePolicyHeadersConfig::builder()
-                        .header_behavior(cf::CachePolicyHeaderBehavior::None)
-                        .build()
-                        .unwrap(),
-                )
-                .cookies_config(
-                    cf::CachePolicyCookiesConfig::builder()
-                        .cookie_behavior(cf::CachePolicyCookieBehavior::None)
-                        .build()
-                        .unwrap(),
-                )
-                .query_strings_config(
-                    cf::CachePolicyQueryStringsConfig::builder()
-                        .query_string_behavior(cf::CachePolicyQueryStringBehavior::All)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap()
-}
-
 fn origin_request_policy(name: &str) -> cf::OriginRequestPolicyConfig {
     cf::OriginRequestPolicyConfig::builder()
         .name(name)
@@ -770,7 +734,7 @@ async fn cache_policies_have_etags_and_cannot_be_deleted_while_used() {
     let aws = s.clients().await;
     let created = aws
         .cloudfront
-        .create_cache_policy(cache_policy("gateway-tenants", 0))
+        .create_cache_policy(cache_policy_config("gateway-tenants", 0, &[]))
         .await
         .unwrap();
     let id = created.value.id.clone();
@@ -807,13 +771,21 @@ async fn cache_policies_have_etags_and_cannot_be_deleted_while_used() {
 
     let updated = aws
         .cloudfront
-        .update_cache_policy(&id, &created.etag, cache_policy("gateway-tenants", 1))
+        .update_cache_policy(
+            &id,
+            &created.etag,
+            cache_policy_config("gateway-tenants", 1, &[]),
+        )
         .await
         .unwrap();
     assert_ne!(updated.etag, created.etag);
     let err = aws
         .cloudfront
-        .update_cache_policy(&id, &created.etag, cache_policy("gateway-tenants", 2))
+        .update_cache_policy(
+            &id,
+            &created.etag,
+            cache_policy_config("gateway-tenants", 2, &[]),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed);

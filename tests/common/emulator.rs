@@ -538,6 +538,58 @@ pub struct Alb {
     pub target_group_arn: String,
 }
 
+/// A cache policy with TTLs from `min_ttl`, every query string in the key, no cookies, and the
+/// viewer's `headers` (such as `Host`) in the key.
+pub fn cache_policy_config(name: &str, min_ttl: i64, headers: &[&str]) -> cf::CachePolicyConfig {
+    let in_key = if headers.is_empty() {
+        cf::CachePolicyHeadersConfig::builder()
+            .header_behavior(cf::CachePolicyHeaderBehavior::None)
+            .build()
+            .unwrap()
+    } else {
+        let items: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        cf::CachePolicyHeadersConfig::builder()
+            .header_behavior(cf::CachePolicyHeaderBehavior::Whitelist)
+            .headers(
+                cf::Headers::builder()
+                    .quantity(items.len() as i32)
+                    .set_items(Some(items))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    };
+    cf::CachePolicyConfig::builder()
+        .name(name)
+        .comment("tenants")
+        .min_ttl(min_ttl)
+        .default_ttl(86_400.max(min_ttl))
+        .max_ttl(31_536_000)
+        .parameters_in_cache_key_and_forwarded_to_origin(
+            cf::ParametersInCacheKeyAndForwardedToOrigin::builder()
+                .enable_accept_encoding_gzip(true)
+                .enable_accept_encoding_brotli(true)
+                .headers_config(in_key)
+                .cookies_config(
+                    cf::CachePolicyCookiesConfig::builder()
+                        .cookie_behavior(cf::CachePolicyCookieBehavior::None)
+                        .build()
+                        .unwrap(),
+                )
+                .query_strings_config(
+                    cf::CachePolicyQueryStringsConfig::builder()
+                        .query_string_behavior(cf::CachePolicyQueryStringBehavior::All)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
+}
+
 /// A distribution configuration like the shared edge's: one ALB origin, a cache policy, an
 /// ACM certificate, and `aliases`.
 pub fn distribution_config(reference: &str, aliases: &[&str]) -> cf::DistributionConfig {

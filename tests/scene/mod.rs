@@ -658,36 +658,8 @@ resource "gateway_shared_edge" "main" {{
                 .dns_name
                 .clone()
                 .unwrap();
-            let key_headers = cf::CachePolicyHeadersConfig::builder()
-                .header_behavior(cf::CachePolicyHeaderBehavior::Whitelist)
-                .headers(cf::Headers::builder().quantity(1).items("Host").build().unwrap())
-                .build()
-                .unwrap();
-            let key = cf::ParametersInCacheKeyAndForwardedToOrigin::builder()
-                .enable_accept_encoding_gzip(true)
-                .headers_config(key_headers)
-                .cookies_config(
-                    cf::CachePolicyCookiesConfig::builder()
-                        .cookie_behavior(cf::CachePolicyCookieBehavior::None)
-                        .build()
-                        .unwrap(),
-                )
-                .query_strings_config(
-                    cf::CachePolicyQueryStringsConfig::builder()
-                        .query_string_behavior(cf::CachePolicyQueryStringBehavior::All)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap();
-            let policy = cf::CachePolicyConfig::builder()
-                .name("SeedStackEdgeCachePolicy4B1A2C3D")
-                .min_ttl(180)
-                .default_ttl(86_400)
-                .max_ttl(31_536_000)
-                .parameters_in_cache_key_and_forwarded_to_origin(key)
-                .build()
-                .unwrap();
+            let policy =
+                emulator::cache_policy_config("SeedStackEdgeCachePolicy4B1A2C3D", 180, &["Host"]);
             let policy = self
                 .cloudfront
                 .create_cache_policy()
