@@ -160,12 +160,19 @@ fn adopted_with_query() {
             "list \"gateway_tenant\" \"all\" {{\n  provider         = gateway\n  include_resource = true\n  config {{\n    edge_id = \"{EDGE}\"\n  }}\n}}\n"
         ),
     );
+    scene.reset_calls();
     let query = expect_exit(
         &ws,
         &["query", "-generate-config-out=partners.tf", "-no-color"],
         0,
         "query the edge's partners",
     );
+    let calls = scene.calls();
+    eprintln!(
+        "[adoption-query] AWS calls of the query:\n{}",
+        calls.table()
+    );
+    assert!(calls.mutating().is_empty(), "a query writes nothing");
     let said = format!("{}{}", query.stdout, query.stderr);
     assert!(
         said.contains(&format!("{odd}.{} is not listed", scene.seed.domain))
@@ -181,12 +188,19 @@ fn adopted_with_query() {
     assert_eq!(generated.matches("import {").count(), names.len() - 1);
     assert!(!generated.contains(&format!("\"{odd}\"")), "{generated}");
 
+    scene.reset_calls();
     expect_exit(
         &ws,
         &["plan", "-out=adopt.plan", "-input=false", "-no-color"],
         0,
         "plan the imports",
     );
+    let calls = scene.calls();
+    eprintln!(
+        "[adoption-query] AWS calls of the import plan:\n{}",
+        calls.table()
+    );
+    assert!(calls.mutating().is_empty(), "an import plan writes nothing");
     let shown = expect_exit(&ws, &["show", "-json", "adopt.plan"], 0, "show the plan");
     let plan: Json = serde_json::from_str(&shown.stdout).unwrap();
     let changes = plan["resource_changes"]
