@@ -288,7 +288,11 @@ fn parse_decimal(text: &str) -> Option<Number> {
         let exp_start = pos;
         while pos < bytes.len() && bytes[pos].is_ascii_digit() {
             // Saturate far beyond the accepted range; range is checked later.
-            exponent = (exponent * 10 + i64::from(bytes[pos] - b'0')).min(1 << 62);
+            let digit = i64::from(bytes[pos] - b'0');
+            exponent = exponent
+                .saturating_mul(10)
+                .saturating_add(digit)
+                .min(1 << 62);
             pos += 1;
         }
         if pos == exp_start {
@@ -502,6 +506,20 @@ mod tests {
         let four_hundred = n("1e400").to_string();
         assert_eq!(four_hundred.len(), 401);
         assert!(four_hundred.starts_with('1') && four_hundred[1..].bytes().all(|b| b == b'0'));
+    }
+
+    #[test]
+    fn exponents_of_any_length_neither_overflow_nor_panic() {
+        let long = "9".repeat(40);
+        for text in [
+            format!("1e{long}"),
+            format!("1e-{long}"),
+            format!("0e{long}"),
+        ] {
+            // Out of range or zero, but never a panic.
+            let _ = Number::parse(&text);
+        }
+        assert_eq!(Number::parse(&format!("0e{long}")), Number::parse("0"));
     }
 
     #[test]
