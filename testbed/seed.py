@@ -18,6 +18,12 @@ What an edge needs and a platform team would already have, made in the emulator:
 Each object is looked up by name before it is created, so a second run against the same
 emulator reuses what the first made, and a run against a fresh emulator makes it all.
 
+It also seeds ministack (PyPI, the second test bed: ``Scene::on_ministack`` in tests/scene),
+whose answers differ in ways this script allows for: its account is 000000000000 (the ARNs
+written say so); it has no DescribeListenerCertificates, so a second run reads the listener's
+certificate from DescribeListeners; and it has no AddListenerCertificates either, so a second
+run for another ``--domain`` against the same ministack fails there (InvalidAction).
+
 Writes ``--out`` (``-`` for stdout) as a ``terraform.tfvars.json`` for examples/complete:
 aws_endpoint, aws_region, domain, hosted_zone_id, certificate_arn, alb_listener_arn,
 target_group_arn. Run it with the tools' Python (``.tools/bin/python``), which has boto3.
@@ -60,6 +66,20 @@ def _existing(describe: Callable[[], list[Any]], not_found: str) -> list[Any]:
         if err.response["Error"]["Code"] != not_found:
             raise
         return []
+
+
+def _listener_certificates(elbv2: Any, listener: dict[str, Any]) -> set[str]:
+    """The certificates `listener` serves. ministack has no DescribeListenerCertificates
+    (InvalidAction); its listeners hold their default certificate alone, which DescribeListeners
+    shows."""
+    try:
+        found = elbv2.describe_listener_certificates(ListenerArn=listener["ListenerArn"])["Certificates"]
+    except botocore.exceptions.ClientError as err:
+        if err.response["Error"]["Code"] != "InvalidAction":
+            raise
+        found = listener.get("Certificates", [])
+    return {c["CertificateArn"] for c in found}
+
 
 class Seed:
     def __init__(self, endpoint: str, region: str, name: str, domain: str) -> None:
@@ -194,10 +214,7 @@ class Seed:
                 continue
             arn = listener["ListenerArn"]
             # A run for another domain: serve its certificate too (SNI picks it).
-            served = {
-                c["CertificateArn"]
-                for c in elbv2.describe_listener_certificates(ListenerArn=arn)["Certificates"]
-            }
+            served = _listener_certificates(elbv2, listener)
             if certificate_arn not in served:
                 elbv2.add_listener_certificates(ListenerArn=arn, Certificates=[{"CertificateArn": certificate_arn}])
                 log(f"listener {arn} also serves {certificate_arn}")

@@ -3,14 +3,19 @@
 //! `testbed/seed.py` (load balancer, HTTPS listener, target group, certificate, hosted zone),
 //! Terraform workspaces wired to it, views of what the provider left in AWS, and out-of-band
 //! changes to it.
+//!
+//! [`Scene::on_ministack`] sets the same stage on ministack (PyPI, installed by
+//! `scripts/setup-tools.sh`), an emulator written by others: what the provider does there was
+//! not shaped by the project's own emulator. ministack has no control API (configuration,
+//! faults, call counts, uncovered hosts), and the scene's methods that need one panic there.
 
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudfront::types as cf;
@@ -19,10 +24,18 @@ use serde_json::{json, Value as Json};
 
 use crate::common::emulator::{self, python, Sdk};
 use crate::common::succeeded;
-use crate::common::terraform::{repo_root, Output, Workspace};
+use crate::common::terraform::{ensure_tools, repo_root, Output, Workspace};
 
 /// How long one control API call may take (the emulator serves one AWS call at a time).
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long ministack may take to answer its health check once started.
+const MINISTACK_START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often to ask meanwhile.
+const MINISTACK_START_POLL: Duration = Duration::from_millis(100);
+/// Starts of ministack to try, each on another free port: ministack takes a port number, not a
+/// socket, and another process may bind the port between our probe and ministack's bind (then
+/// ministack exits at once).
+const MINISTACK_START_ATTEMPTS: usize = 3;
 /// The edge every scene's configurations declare.
 pub const EDGE: &str = "gateway-e2e";
 /// Comment prefix of the pool's distributions (see `domain::edge::pool_comment`).
@@ -34,43 +47,159 @@ pub const POLICY_PREFIX: &str = "gateway-";
 pub const POLL_INTERVAL: &str = "20ms";
 pub const FAST: &[(&str, u64)] = &[("cloudfront_deploy_reads", 1), ("route53_pending_reads", 1)];
 
-/// One `testbed/serve.py` process, killed when dropped.
+/// Which emulator answers a scene's AWS calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmulatorKind {
+    /// The project's honest emulator, `testbed/serve.py`, with its control API.
+    Honest,
+    /// ministack (`.tools/bin/ministack`): no control API, rule priorities not kept unique,
+    /// every distribution Deployed at once, account 000000000000.
+    Ministack,
+}
+
+impl EmulatorKind {
+    /// How the scene's log lines name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Honest => "emulator",
+            Self::Ministack => "ministack",
+        }
+    }
+}
+
+/// One emulator process, killed when dropped.
 pub struct Emulator {
     child: Child,
+    pub kind: EmulatorKind,
     pub url: String,
     pub log: PathBuf,
+}
+
+/// The directory of the scenes' logs, `target/tmp/scene/`.
+fn scene_logs() -> PathBuf {
+    let logs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scene");
+    std::fs::create_dir_all(&logs).unwrap();
+    logs
+}
+
+/// `.tools/bin/ministack`, installed when missing.
+fn ministack() -> PathBuf {
+    ensure_tools();
+    repo_root().join(".tools/bin/ministack")
+}
+
+/// A loopback port free when asked.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().unwrap().port()
+}
+
+/// One HTTP/1.1 request to `host` (`127.0.0.1:<port>`), the connection closed after it; answers
+/// the status and the body.
+fn http(host: &str, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(CONTROL_TIMEOUT))?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, text) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    Ok((status, text.to_string()))
 }
 
 impl Emulator {
     /// Starts an emulator on a free loopback port; `name` names its log file under
     /// `target/tmp/scene/`.
     pub fn start(name: &str) -> Self {
-        let logs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scene");
-        std::fs::create_dir_all(&logs).unwrap();
-        let log = logs.join(format!("{name}.emulator.log"));
+        let log = scene_logs().join(format!("{name}.emulator.log"));
         let (child, url) = emulator::spawn(&log);
-        Self { child, url, log }
+        Self {
+            child,
+            kind: EmulatorKind::Honest,
+            url,
+            log,
+        }
     }
 
-    /// One call of the control API (`/honest-api/<path>`), answered with JSON.
-    pub fn control(&self, method: &str, path: &str, body: Option<&Json>) -> Json {
-        let host = self.url.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).expect("connecting to the emulator");
-        stream.set_read_timeout(Some(CONTROL_TIMEOUT)).unwrap();
-        let body = body.map(Json::to_string).unwrap_or_default();
-        let request = format!(
-            "{method} /honest-api/{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
+    /// Starts ministack on a free loopback port and waits until it is healthy; `name` names
+    /// its log file under `target/tmp/scene/`, and the directory beside it that ministack
+    /// takes as its TMPDIR (it writes a pid file there).
+    pub fn start_ministack(name: &str) -> Self {
+        let logs = scene_logs();
+        let log = logs.join(format!("{name}.ministack.log"));
+        let tmp = logs.join(format!("{name}.ministack.tmp"));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut outcome = String::new();
+        for _ in 0..MINISTACK_START_ATTEMPTS {
+            let port = free_port();
+            let file = std::fs::File::create(&log).expect("ministack log");
+            let mut child = Command::new(ministack())
+                .env("GATEWAY_PORT", port.to_string())
+                .env("BIND_HOST", "127.0.0.1")
+                .env("TMPDIR", &tmp)
+                .stdin(Stdio::null())
+                .stdout(file.try_clone().unwrap())
+                .stderr(file)
+                .spawn()
+                .expect("starting .tools/bin/ministack");
+            let url = format!("http://127.0.0.1:{port}");
+            // Another process's answer on the port does not count: ours logs that it bound it.
+            let bound = format!("Running on {url}");
+            let deadline = Instant::now() + MINISTACK_START_TIMEOUT;
+            outcome = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break format!("exited ({status})");
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "ministack not healthy in {MINISTACK_START_TIMEOUT:?}; log {}:\n{}",
+                        log.display(),
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+                let ours = std::fs::read_to_string(&log).is_ok_and(|l| l.contains(&bound));
+                let host = url.trim_start_matches("http://");
+                if ours && matches!(http(host, "GET", "/_ministack/health", ""), Ok((200, _))) {
+                    return Self {
+                        child,
+                        kind: EmulatorKind::Ministack,
+                        url,
+                        log,
+                    };
+                }
+                std::thread::sleep(MINISTACK_START_POLL);
+            };
+        }
+        panic!(
+            "ministack did not start: {outcome}; log {}:\n{}",
+            log.display(),
+            std::fs::read_to_string(&log).unwrap_or_default()
         );
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("reading the emulator's answer");
-        let (head, text) = response.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head.split_whitespace().nth(1).unwrap_or_default();
-        assert_eq!(status, "200", "{method} /honest-api/{path}: {response}");
-        serde_json::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
+    }
+
+    /// One call of the control API (`/honest-api/<path>`), answered with JSON. Only the
+    /// honest emulator has one: on ministack this panics.
+    pub fn control(&self, method: &str, path: &str, body: Option<&Json>) -> Json {
+        assert!(
+            self.kind == EmulatorKind::Honest,
+            "ministack has no control API: {method} /honest-api/{path} needs the project's emulator (Scene::new)"
+        );
+        let host = self.url.trim_start_matches("http://");
+        let body = body.map(Json::to_string).unwrap_or_default();
+        let (status, text) = http(host, method, &format!("/honest-api/{path}"), &body)
+            .expect("calling the emulator's control API");
+        assert_eq!(status, 200, "{method} /honest-api/{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
     }
 }
 
@@ -216,6 +345,7 @@ fn norm(name: &str) -> String {
 
 /// A private emulator with the seed scenario in it, and clients to look at it.
 pub struct Scene {
+    /// The honest emulator ([`Scene::new`]) or ministack ([`Scene::on_ministack`]).
     pub emulator: Emulator,
     pub seed: Seed,
     pub name: String,
@@ -236,6 +366,18 @@ impl Scene {
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect();
         emulator.control("POST", "config", Some(&Json::Object(settings)));
+        Self::seeded(name, emulator, started)
+    }
+
+    /// A fresh ministack, seeded. It deploys at once; the methods that need the honest
+    /// emulator's control API (configure, fault, calls, uncovered...) panic on it.
+    pub fn on_ministack(name: &str) -> Self {
+        let started = Instant::now();
+        Self::seeded(name, Emulator::start_ministack(name), started)
+    }
+
+    /// The seed scenario made in `emulator` by `testbed/seed.py`, and clients to look at it.
+    fn seeded(name: &str, emulator: Emulator, started: Instant) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let tfvars = dir.path().join("terraform.tfvars.json");
         let seeding = Command::new(python())
@@ -270,7 +412,8 @@ impl Scene {
             elbv2,
         } = Sdk::new(&emulator.url, &seed.region);
         eprintln!(
-            "[{name}] emulator {} seeded in {:.1?}",
+            "[{name}] {} {} seeded in {:.1?}",
+            emulator.kind.name(),
             emulator.url,
             started.elapsed()
         );
