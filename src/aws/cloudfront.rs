@@ -41,7 +41,7 @@ pub struct Versioned<T> {
 /// One method per CloudFront API operation the provider uses. The SDK client implements it;
 /// tests of higher layers implement it with a fake.
 #[async_trait]
-pub trait CloudFrontApi: Send + Sync {
+pub trait CloudFrontApi: super::saas::SaasApi + Send + Sync {
     /// GetDistribution.
     async fn get_distribution(&self, id: &str) -> Result<Versioned<Distribution>, AwsError>;
     /// GetDistributionConfig.
@@ -848,7 +848,7 @@ fn ignore_not_found(result: Result<(), AwsError>) -> Result<(), AwsError> {
     }
 }
 
-fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+pub(super) fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()

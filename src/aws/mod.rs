@@ -17,6 +17,7 @@ pub mod error;
 pub mod pace;
 pub mod retry;
 pub mod route53;
+pub mod saas;
 pub mod wait;
 
 pub use clients::{AwsClients, CallerIdentity, ClientOptions};

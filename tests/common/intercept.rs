@@ -8,6 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types as elb;
 use futures::future::BoxFuture;
 use gateway::aws::cloudfront::{CloudFrontApi, Versioned};
 use gateway::aws::elbv2::Elbv2Api;
+use gateway::aws::saas::{SaasApi, TenantInfo};
 use gateway::aws::{AwsError, Page};
 
 /// A call about to be made, with what the hooks need of it.
@@ -40,6 +41,86 @@ impl<A> Intercepted<A> {
             inner,
             hook: Box::new(hook),
         }
+    }
+}
+
+/// SaaS Manager calls go straight through.
+#[async_trait]
+impl<A: SaasApi> SaasApi for Intercepted<A> {
+    async fn create_connection_group(
+        &self,
+        name: &str,
+        ipv6: bool,
+        tags: Vec<cf::Tag>,
+    ) -> Result<Versioned<cf::ConnectionGroup>, AwsError> {
+        self.inner.create_connection_group(name, ipv6, tags).await
+    }
+    async fn get_connection_group(
+        &self,
+        identifier: &str,
+    ) -> Result<Versioned<cf::ConnectionGroup>, AwsError> {
+        self.inner.get_connection_group(identifier).await
+    }
+    async fn update_connection_group(
+        &self,
+        id: &str,
+        if_match: &str,
+        enabled: bool,
+        ipv6: bool,
+    ) -> Result<Versioned<cf::ConnectionGroup>, AwsError> {
+        self.inner
+            .update_connection_group(id, if_match, enabled, ipv6)
+            .await
+    }
+    async fn delete_connection_group(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.inner.delete_connection_group(id, if_match).await
+    }
+    async fn create_distribution_tenant(
+        &self,
+        distribution_id: &str,
+        name: &str,
+        domains: &[String],
+        connection_group_id: &str,
+        tags: Vec<cf::Tag>,
+    ) -> Result<Versioned<cf::DistributionTenant>, AwsError> {
+        self.inner
+            .create_distribution_tenant(distribution_id, name, domains, connection_group_id, tags)
+            .await
+    }
+    async fn get_distribution_tenant(
+        &self,
+        identifier: &str,
+    ) -> Result<Versioned<cf::DistributionTenant>, AwsError> {
+        self.inner.get_distribution_tenant(identifier).await
+    }
+    async fn get_distribution_tenant_by_domain(
+        &self,
+        domain: &str,
+    ) -> Result<Versioned<cf::DistributionTenant>, AwsError> {
+        self.inner.get_distribution_tenant_by_domain(domain).await
+    }
+    async fn update_distribution_tenant(
+        &self,
+        id: &str,
+        if_match: &str,
+        domains: &[String],
+        enabled: bool,
+    ) -> Result<Versioned<cf::DistributionTenant>, AwsError> {
+        self.inner
+            .update_distribution_tenant(id, if_match, domains, enabled)
+            .await
+    }
+    async fn delete_distribution_tenant(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
+        self.inner.delete_distribution_tenant(id, if_match).await
+    }
+    async fn list_distribution_tenants(
+        &self,
+        distribution_id: Option<&str>,
+        marker: Option<String>,
+    ) -> Result<(Vec<TenantInfo>, Option<String>), AwsError> {
+        self.inner
+            .list_distribution_tenants(distribution_id, marker)
+            .await
     }
 }
 
