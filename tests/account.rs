@@ -64,6 +64,8 @@ async fn make_edge(emulator: &Session, max_aliases: usize, max_distributions: us
         ipv6_enabled: true,
         rule_layout: RuleLayout::PerTenant,
         adoption: None,
+        mode: Default::default(),
+        connection_group: None,
     };
     let mut config = distribution_config(&record.caller_reference(0), &[]);
     config.comment = pool_comment(EDGE, 0);

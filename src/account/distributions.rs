@@ -8,8 +8,11 @@ use aws_sdk_cloudfront::types::{Distribution, DistributionSummary};
 
 use super::cache::{Cached, Keyed};
 use super::error::AccountError;
+use crate::aws::saas::TenantInfo;
 use crate::aws::CloudFront;
-use crate::domain::edge::{pool_comment, DistributionInfo, EdgeRecord, EdgeView, Member};
+use crate::domain::edge::{
+    pool_comment, DistributionInfo, DistributionMode, EdgeRecord, EdgeView, Member,
+};
 use crate::domain::naming::normalize_host;
 
 /// The listing and the edge records read from it.
@@ -19,6 +22,10 @@ pub struct Distributions {
     listing: Cached<Vec<DistributionInfo>>,
     /// Edge records by edge id, read from a pool distribution's tags.
     records: Keyed<Option<EdgeRecord>>,
+    /// Distribution tenants by multi-tenant distribution id.
+    tenants: Keyed<Vec<TenantInfo>>,
+    /// Every distribution tenant of the account, for its quota.
+    all_tenants: Cached<Vec<TenantInfo>>,
 }
 
 impl Distributions {
@@ -27,6 +34,8 @@ impl Distributions {
             cloudfront,
             listing: Cached::default(),
             records: Keyed::default(),
+            tenants: Keyed::default(),
+            all_tenants: Cached::default(),
         }
     }
 
@@ -117,7 +126,49 @@ impl Distributions {
                     first.id
                 ),
             })?;
+        let mut members = members;
+        if record.mode == DistributionMode::MultiTenant {
+            // The tenants' hosts are the domains of the distribution's tenants, served at the
+            // connection group's routing endpoint.
+            let first = &mut members[0].distribution;
+            let tenants = self.tenants_of(&first.id).await?;
+            first.aliases = tenants.iter().flat_map(|t| t.domains.clone()).collect();
+            if let Some(group) = &record.connection_group {
+                first.domain_name = group.routing_endpoint.clone();
+            }
+            members.truncate(1);
+        }
         Ok(Some(EdgeView { record, members }))
+    }
+
+    /// The distribution tenants of multi-tenant distribution `id`, listed once per process.
+    pub async fn tenants_of(&self, id: &str) -> Result<Arc<Vec<TenantInfo>>, AccountError> {
+        let cloudfront = &self.cloudfront;
+        Ok(self
+            .tenants
+            .entry(id)
+            .get_or_load(|| async { cloudfront.list_distribution_tenants(Some(id)).await })
+            .await?)
+    }
+
+    /// Every distribution tenant of the account, listed once per process (the quota counts
+    /// them all).
+    pub async fn all_tenants(&self) -> Result<Arc<Vec<TenantInfo>>, AccountError> {
+        let cloudfront = &self.cloudfront;
+        Ok(self
+            .all_tenants
+            .get_or_load(|| async { cloudfront.list_distribution_tenants(None).await })
+            .await?)
+    }
+
+    /// Updates the tenants of distribution `id` after the provider changed one.
+    pub async fn patch_tenants(&self, id: &str, change: impl FnOnce(&mut Vec<TenantInfo>)) {
+        self.tenants.entry(id).patch(change).await;
+    }
+
+    /// Drops the tenants of distribution `id`, as after changes made by someone else.
+    pub async fn forget_tenants(&self, id: &str) {
+        self.tenants.entry(id).invalidate().await;
     }
 
     /// The edge, or an error saying it does not exist.

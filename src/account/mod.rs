@@ -10,6 +10,7 @@
 //! - [`groups`]: hosts joining and leaving grouped rules, merged per listener and state;
 //! - [`records`]: hosted zone records read once per zone, and record changes merged per zone
 //!   with one shared wait for sync;
+//! - [`tenants`]: multi-tenant edges' distribution tenants, one per tenant host;
 //! - [`plans`]: edges and tenant hosts planned in this process.
 //!
 //! [`Account`] only composes them; decisions are the domain's, made from their snapshots.
@@ -24,6 +25,7 @@ pub mod plans;
 pub mod pool;
 pub mod records;
 pub mod rules;
+pub mod tenants;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +39,7 @@ pub use plans::Plans;
 pub use pool::{Placed, Pool};
 pub use records::{HostRecords, Records};
 pub use rules::{NewRule, Rules};
+pub use tenants::DistributionTenants;
 
 /// Settings of the process that are not part of AWS.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +54,7 @@ pub struct Account {
     pub settings: Settings,
     pub distributions: Arc<Distributions>,
     pub pool: Pool,
+    pub tenants: DistributionTenants,
     pub rules: Rules,
     pub records: Records,
     pub plans: Plans,
@@ -61,6 +65,7 @@ impl Account {
         let distributions = Arc::new(Distributions::new(aws.cloudfront.clone()));
         Self {
             pool: Pool::new(aws.cloudfront.clone(), distributions.clone()),
+            tenants: DistributionTenants::new(aws.cloudfront.clone(), distributions.clone()),
             rules: Rules::new(aws.elbv2.clone()),
             records: Records::new(aws.route53.clone()),
             plans: Plans::default(),

@@ -15,8 +15,8 @@ use crate::domain::aliases::{AliasChange, AliasResult};
 use crate::domain::allocation::{place_alias, Placement, Slot};
 use crate::domain::capacity::{EdgeCapacity, RuleRoom};
 use crate::domain::edge::{
-    cache_policy_name, origin_request_policy_name, pool_comment, DistributionInfo, EdgeRecord,
-    EdgeView, Member, TAG_COMMENT, TAG_SLOT,
+    cache_policy_name, origin_request_policy_name, pool_comment, DistributionInfo,
+    DistributionMode, EdgeRecord, EdgeView, Member, TAG_COMMENT, TAG_SLOT,
 };
 
 /// Placement rounds before giving up (each round either succeeds or learns that a distribution
@@ -89,6 +89,22 @@ impl Pool {
         record: &EdgeRecord,
         rules: RuleRoom,
     ) -> Result<EdgeCapacity, AccountError> {
+        if record.mode == DistributionMode::MultiTenant {
+            let all = self.distributions.all_tenants().await?;
+            let distribution = edge.map(|e| e.members[0].distribution.id.as_str());
+            let hosts = edge.map_or(0, |e| e.hosts().len());
+            let others = all
+                .iter()
+                .filter(|t| Some(t.distribution_id.as_str()) != distribution)
+                .count();
+            return Ok(EdgeCapacity::multi_tenant(
+                distribution,
+                hosts,
+                record,
+                rules,
+                others,
+            ));
+        }
         let slots = edge.map(|e| self.slots(e, false)).unwrap_or_default();
         let all = self.distributions.all().await?;
         let others = all

@@ -13,6 +13,8 @@ use super::rules::HOSTS_PER_RULE;
 pub const DISTRIBUTIONS_PER_POLICY: usize = 100;
 /// CloudFront's default quota of distributions in an account.
 pub const DISTRIBUTIONS_PER_ACCOUNT: usize = 500;
+/// CloudFront's default quota of distribution tenants in an account (SaaS Manager).
+pub const DISTRIBUTION_TENANTS_PER_ACCOUNT: usize = 10_000;
 
 /// What stops the pool growing first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,9 @@ pub enum PoolLimit {
     /// [`DISTRIBUTIONS_PER_ACCOUNT`], with this many of the account's distributions outside
     /// the pool.
     Account { others: usize },
+    /// A multi-tenant edge's one distribution: [`DISTRIBUTION_TENANTS_PER_ACCOUNT`], with this
+    /// many of the account's distribution tenants on other distributions.
+    Tenants { others: usize },
 }
 
 /// What the edge's load balancer has room for.
@@ -116,6 +121,43 @@ impl EdgeCapacity {
         }
     }
 
+    /// The capacity of multi-tenant edge `record`, whose distribution `distribution_id` has
+    /// `hosts` as its tenants' domains, with `rules` on its load balancer, in an account holding
+    /// `other_tenants` distribution tenants elsewhere: no alias cap, the account's tenant quota.
+    pub fn multi_tenant(
+        distribution_id: Option<&str>,
+        hosts: usize,
+        record: &EdgeRecord,
+        rules: RuleRoom,
+        other_tenants: usize,
+    ) -> Self {
+        let grouped = record.rule_layout == RuleLayout::Grouped;
+        let free = DISTRIBUTION_TENANTS_PER_ACCOUNT.saturating_sub(other_tenants + hosts);
+        Self {
+            distributions: distribution_id
+                .map(|id| DistributionRoom {
+                    slot: 0,
+                    distribution_id: id.to_string(),
+                    used: hosts,
+                    free,
+                })
+                .into_iter()
+                .collect(),
+            tenants: hosts,
+            aliases_free: free,
+            pool_limit: (
+                1,
+                PoolLimit::Tenants {
+                    others: other_tenants,
+                },
+            ),
+            rules_used: rules.used,
+            rules_quota: record.max_listener_rules,
+            hosts_per_rule: if grouped { HOSTS_PER_RULE } else { 1 },
+            group_room: if grouped { rules.group_room } else { 0 },
+        }
+    }
+
     /// Rules the load balancer can still take under the quota.
     pub fn rules_free(&self) -> usize {
         self.rules_quota
@@ -154,6 +196,14 @@ impl EdgeCapacity {
                 PoolLimit::Account { others } => format!(
                     "The account holds {others} distributions outside this pool, of CloudFront's default quota of {DISTRIBUTIONS_PER_ACCOUNT} per account: ask AWS to raise it, or remove distributions the account no longer needs."
                 ),
+                PoolLimit::Tenants { others } => {
+                    return Err(format!(
+                        "Edge {} has room for {} more tenants: the account holds {} distribution tenants ({others} of them on other distributions) of CloudFront's default quota of {DISTRIBUTION_TENANTS_PER_ACCOUNT}, and this plan adds more. Ask AWS to raise the quota of distribution tenants.",
+                        record.name,
+                        self.aliases_free,
+                        others + self.tenants,
+                    ));
+                }
             };
             return Err(format!(
                 "Edge {} has room for {} more tenants ({limit} distributions of at most {} aliases, max_aliases_per_distribution; max_distributions {}), and this plan adds more. {why}",
@@ -440,5 +490,33 @@ mod tests {
             rule_layout: layout,
             ..record(100, 5, 100)
         }
+    }
+
+    #[test]
+    fn a_multi_tenant_edge_is_bounded_by_the_accounts_tenants_not_by_aliases() {
+        let record = EdgeRecord {
+            mode: crate::domain::edge::DistributionMode::MultiTenant,
+            ..record(100, 20, 1000)
+        };
+        let rules = RuleRoom {
+            used: Some(10),
+            group_room: 0,
+        };
+        let room = EdgeCapacity::multi_tenant(Some("E1"), 400, &record, rules, 9_000);
+        assert_eq!(room.tenants, 400);
+        assert_eq!(
+            room.aliases_free, 600,
+            "10,000 - 9,000 elsewhere - 400 here"
+        );
+        assert!(room.admits(&record, 600, 0).is_ok());
+        let refused = room.admits(&record, 601, 0).unwrap_err();
+        assert!(
+            refused.contains("9400 distribution tenants") && refused.contains("10000"),
+            "{refused}"
+        );
+        assert_eq!(room.distributions[0].used, 400);
+        let none = EdgeCapacity::multi_tenant(None, 0, &record, RuleRoom::default(), 0);
+        assert!(none.distributions.is_empty());
+        assert_eq!(none.aliases_free, DISTRIBUTION_TENANTS_PER_ACCOUNT);
     }
 }

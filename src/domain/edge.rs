@@ -27,6 +27,11 @@ pub const TAG_RULE_LAYOUT: &str = "gateway:rule-layout";
 pub const TAG_ADOPTED: &str = "gateway:adopted";
 /// On a distribution taken over: its comment before, given back when the edge lets it go.
 pub const TAG_COMMENT: &str = "gateway:original-comment";
+/// How the edge serves its tenants ([`DistributionMode`]).
+pub const TAG_MODE: &str = "gateway:distribution-mode";
+/// A multi-tenant edge's connection group and the routing endpoint its tenants' records point
+/// at: `<id> <endpoint>`.
+pub const TAG_CONNECTION_GROUP: &str = "gateway:connection-group";
 /// Distribution ids a [`TAG_ADOPTED`] tag can hold (AWS's 256 characters per tag value).
 pub const ADOPTED_MAX: usize = 16;
 /// On listener rules: the tenant a rule belongs to.
@@ -62,6 +67,44 @@ impl RuleLayout {
             _ => None,
         }
     }
+}
+
+/// How an edge serves its tenants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DistributionMode {
+    /// A pool of standard distributions, each tenant's host an alias on one of them.
+    #[default]
+    Pool,
+    /// One multi-tenant distribution (CloudFront SaaS Manager), each tenant a distribution
+    /// tenant with its host as its domain, reached through the edge's connection group.
+    MultiTenant,
+}
+
+impl DistributionMode {
+    pub const NAMES: &'static [&'static str] = &["pool", "multi_tenant"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pool => "pool",
+            Self::MultiTenant => "multi_tenant",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pool" => Some(Self::Pool),
+            "multi_tenant" => Some(Self::MultiTenant),
+            _ => None,
+        }
+    }
+}
+
+/// A multi-tenant edge's connection group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionGroupRef {
+    pub id: String,
+    /// The host the tenants' alias records point at (`d123.cloudfront.net`).
+    pub routing_endpoint: String,
 }
 
 /// Distributions an edge was declared over instead of creating them (`adopt_distribution_ids`):
@@ -125,6 +168,9 @@ pub struct EdgeRecord {
     pub rule_layout: RuleLayout,
     /// The distributions the edge took over, when it was declared over some.
     pub adoption: Option<Adoption>,
+    pub mode: DistributionMode,
+    /// With [`DistributionMode::MultiTenant`], its connection group.
+    pub connection_group: Option<ConnectionGroupRef>,
 }
 
 impl EdgeRecord {
@@ -152,6 +198,15 @@ impl EdgeRecord {
         put(TAG_RULE_LAYOUT, self.rule_layout.as_str().to_string());
         if let Some(adoption) = &self.adoption {
             put(TAG_ADOPTED, adoption.tag());
+        }
+        if self.mode != DistributionMode::Pool {
+            put(TAG_MODE, self.mode.as_str().to_string());
+        }
+        if let Some(group) = &self.connection_group {
+            put(
+                TAG_CONNECTION_GROUP,
+                format!("{} {}", group.id, group.routing_endpoint),
+            );
         }
         tags
     }
@@ -195,6 +250,23 @@ impl EdgeRecord {
                 .get(TAG_ADOPTED)
                 .map(|text| Adoption::from_tag(text))
                 .transpose()?,
+            mode: match tags.get(TAG_MODE) {
+                None => DistributionMode::Pool,
+                Some(text) => DistributionMode::parse(text)
+                    .ok_or_else(|| format!("the {TAG_MODE:?} tag is not a distribution mode"))?,
+            },
+            connection_group: tags
+                .get(TAG_CONNECTION_GROUP)
+                .map(|text| match text.split_once(' ') {
+                    Some((id, endpoint)) => Ok(ConnectionGroupRef {
+                        id: id.to_string(),
+                        routing_endpoint: endpoint.to_string(),
+                    }),
+                    None => Err(format!(
+                        "the {TAG_CONNECTION_GROUP:?} tag is not <id> <endpoint>"
+                    )),
+                })
+                .transpose()?,
         })
     }
 
@@ -223,6 +295,8 @@ impl EdgeRecord {
             ipv6_enabled: true,
             rule_layout: RuleLayout::PerTenant,
             adoption: None,
+            mode: DistributionMode::Pool,
+            connection_group: None,
         }
     }
 
@@ -414,6 +488,38 @@ mod tests {
         assert!(EdgeRecord::from_tags(&tags).is_err());
         for name in RuleLayout::NAMES {
             assert_eq!(RuleLayout::parse(name).unwrap().as_str(), *name);
+        }
+    }
+
+    #[test]
+    fn a_multi_tenant_edge_records_its_mode_and_connection_group() {
+        let multi = EdgeRecord {
+            mode: DistributionMode::MultiTenant,
+            connection_group: Some(ConnectionGroupRef {
+                id: "cg_2abc".into(),
+                routing_endpoint: "d111.cloudfront.net".into(),
+            }),
+            ..record()
+        };
+        let tags = multi.tags(0);
+        assert_eq!(tags[TAG_MODE], "multi_tenant");
+        assert_eq!(tags[TAG_CONNECTION_GROUP], "cg_2abc d111.cloudfront.net");
+        assert_eq!(EdgeRecord::from_tags(&tags), Ok(multi));
+        // A pool edge writes neither tag, and reads as a pool without them.
+        let pool = record().tags(0);
+        assert!(!pool.contains_key(TAG_MODE) && !pool.contains_key(TAG_CONNECTION_GROUP));
+        assert_eq!(
+            EdgeRecord::from_tags(&pool).map(|r| r.mode),
+            Ok(DistributionMode::Pool)
+        );
+        let mut broken = tags.clone();
+        broken.insert(TAG_MODE.into(), "other".into());
+        assert!(EdgeRecord::from_tags(&broken).is_err());
+        for name in DistributionMode::NAMES {
+            assert_eq!(
+                DistributionMode::parse(name).map(|m| m.as_str()),
+                Some(*name)
+            );
         }
     }
 

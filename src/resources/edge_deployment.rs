@@ -10,6 +10,7 @@ use futures::future::try_join_all;
 use super::diagnostic::diagnostic;
 use super::model;
 use crate::account::{Account, AccountError};
+use crate::domain::edge::DistributionMode;
 use crate::protocol::resource::{Context, DataSource};
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::value::{Type, Value};
@@ -73,6 +74,18 @@ impl DataSource for EdgeDeploymentDataSource {
                     .map(|m| cloudfront.wait_distribution_deployed(&m.distribution.id, &deadline)),
             )
             .await?;
+            if edge.record.mode == DistributionMode::MultiTenant {
+                // A multi-tenant edge serves each tenant once its distribution tenant deploys.
+                let distribution = &edge.members[0].distribution.id;
+                account.distributions.forget_tenants(distribution).await;
+                let tenants = account.distributions.tenants_of(distribution).await?;
+                try_join_all(
+                    tenants
+                        .iter()
+                        .map(|t| cloudfront.wait_tenant_deployed(&t.id, &deadline)),
+                )
+                .await?;
+            }
             account
                 .records
                 .await_in_sync(&edge.record.hosted_zone_id, &deadline)

@@ -7,12 +7,14 @@ use super::adopt;
 use super::flatten;
 use super::leftovers;
 use super::model::{EdgeIds, EdgeSpec};
+use super::multi;
 use super::schema;
 use crate::account::{Account, AccountError};
 use crate::aws::cloudfront::ETAG_CONFLICT_MAX_ATTEMPTS;
 use crate::aws::{AwsError, Deadline, ErrorKind};
 use crate::domain::edge::{
-    cache_policy_name, origin_request_policy_name, parse_pool_comment, EdgeView, TAG_COMMENT,
+    cache_policy_name, origin_request_policy_name, parse_pool_comment, DistributionMode, EdgeView,
+    TAG_COMMENT,
 };
 use crate::domain::tags;
 use crate::protocol::value::AttributePath;
@@ -178,6 +180,22 @@ pub async fn create(account: &Account, spec: &mut EdgeSpec) -> Result<EdgeIds, A
             return Err(err);
         }
     };
+    if spec.record.mode == DistributionMode::MultiTenant {
+        match multi::connection_group(account, spec).await {
+            Ok(group) => spec.record.connection_group = Some(group),
+            Err(err) => {
+                if leftover.is_none() {
+                    if !origin.adopted {
+                        undo_origin_request_policy(account, &origin.id).await;
+                    }
+                    if !cache.adopted {
+                        undo_cache_policy(account, &cache.id).await;
+                    }
+                }
+                return Err(err);
+            }
+        }
+    }
     let first = match &leftover {
         _ if adopting => adopt::take_over(account, spec, &cache.id, &origin.id).await,
         Some(found) => update_distributions(account, spec, found)
@@ -343,7 +361,14 @@ async fn create_first_distribution(
     cache_policy_id: &str,
     origin_request_policy_id: &str,
 ) -> Result<String, AccountError> {
-    let config = spec.distribution_config(0, cache_policy_id, origin_request_policy_id)?;
+    let config = match spec.record.mode {
+        DistributionMode::Pool => {
+            spec.distribution_config(0, cache_policy_id, origin_request_policy_id)?
+        }
+        DistributionMode::MultiTenant => {
+            spec.multi_tenant_config(cache_policy_id, origin_request_policy_id)?
+        }
+    };
     let tags = spec.tags(&account.settings.default_tags, 0);
     let edge = &spec.record.name;
     let created = match account
@@ -487,6 +512,7 @@ pub async fn update(
         account.rules.repoint(&spec.record).await?;
     }
     if spec.record.ipv6_enabled != previous.record.ipv6_enabled {
+        multi::follow_ipv6(account, &spec.record).await?;
         account
             .records
             .follow_ipv6(&edge, spec.record.ipv6_enabled)
@@ -573,12 +599,14 @@ async fn update_distributions(
     Ok(changed)
 }
 
-/// Deletes an edge: refuses while tenants remain; otherwise disables every pool distribution,
-/// waits until they are deployed, deletes them, then the policies.
+/// Deletes an edge: refuses while tenants remain; otherwise lets adopted distributions go,
+/// disables every distribution it created, waits until they are deployed, deletes them, then
+/// a multi-tenant edge's connection group, then the policies.
 pub async fn delete(
     account: &Account,
     edge_id: &str,
     ids: &EdgeIds,
+    mode: DistributionMode,
     deadline: &Deadline,
 ) -> Result<(), AccountError> {
     account.distributions.invalidate().await;
@@ -587,6 +615,9 @@ pub async fn delete(
         refuse_while_serving(&edge)?;
         policies_in_use = adopt::let_go(account, &edge).await?;
         delete_distributions(account, &edge, deadline).await?;
+    }
+    if mode == DistributionMode::MultiTenant {
+        multi::delete(account, edge_id, deadline).await?;
     }
     if policies_in_use {
         // The distributions it let go still use them: they stay, with the edge's marker.

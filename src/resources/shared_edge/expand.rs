@@ -5,7 +5,7 @@
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CachePolicyConfig, CachePolicyCookieBehavior,
     CachePolicyCookiesConfig, CachePolicyHeaderBehavior, CachePolicyHeadersConfig,
-    CachePolicyQueryStringBehavior, CachePolicyQueryStringsConfig, CachedMethods,
+    CachePolicyQueryStringBehavior, CachePolicyQueryStringsConfig, CachedMethods, ConnectionMode,
     CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Headers, HttpVersion, Method,
     MinimumProtocolVersion, Origin, OriginProtocolPolicy, OriginRequestPolicyConfig,
     OriginRequestPolicyCookieBehavior, OriginRequestPolicyCookiesConfig,
@@ -208,6 +208,22 @@ impl EdgeSpec {
             .build()
     }
 
+    /// The configuration of a multi-tenant edge's distribution (`ConnectionMode` tenant-only):
+    /// the pool's, without what such a distribution cannot carry (aliases, a price class; IPv6
+    /// is the connection group's).
+    pub fn multi_tenant_config(
+        &self,
+        cache_policy_id: &str,
+        origin_request_policy_id: &str,
+    ) -> Result<DistributionConfig, AccountError> {
+        let mut config = self.distribution_config(0, cache_policy_id, origin_request_policy_id)?;
+        config.connection_mode = Some(ConnectionMode::TenantOnly);
+        config.aliases = None;
+        config.price_class = None;
+        config.is_ipv6_enabled = None;
+        Ok(config)
+    }
+
     /// Applies the edge's settings to an existing pool distribution's configuration, keeping
     /// its identity and aliases. Returns whether anything changed.
     pub fn apply_to(&self, config: &mut DistributionConfig) -> bool {
@@ -224,8 +240,10 @@ impl EdgeSpec {
             behavior.compress = Some(self.compress);
         }
         config.viewer_certificate = Some(self.viewer_certificate());
-        config.price_class = Some(PriceClass::from(self.price_class.as_str()));
-        config.is_ipv6_enabled = Some(self.record.ipv6_enabled);
+        if config.connection_mode != Some(ConnectionMode::TenantOnly) {
+            config.price_class = Some(PriceClass::from(self.price_class.as_str()));
+            config.is_ipv6_enabled = Some(self.record.ipv6_enabled);
+        }
         config.web_acl_id = Some(self.web_acl_id.clone().unwrap_or_default());
         *config != before
     }

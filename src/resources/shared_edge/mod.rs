@@ -12,6 +12,7 @@ mod expand;
 mod flatten;
 mod leftovers;
 mod model;
+mod multi;
 mod schema;
 
 use async_trait::async_trait;
@@ -271,7 +272,8 @@ impl Resource for SharedEdgeResource {
         let name = schema::NAME.get(&prior.value).unwrap_or_default();
         let ids = EdgeIds::from_value(&prior.value);
         let deadline = values::deadline(ctx, &prior.value, "delete");
-        if let Err(err) = apply::delete(&account, &name, &ids, &deadline).await {
+        let mode = EdgeSpec::from_value(&prior.value, "").record.mode;
+        if let Err(err) = apply::delete(&account, &name, &ids, mode, &deadline).await {
             diags.push(diagnostic(&err, &action(&prior.value, "deleting")));
         }
     }

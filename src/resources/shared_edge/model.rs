@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::super::model::{self, Field};
 use super::schema::*;
-use crate::domain::edge::{Adoption, EdgeRecord, RuleLayout};
+use crate::domain::edge::{Adoption, ConnectionGroupRef, DistributionMode, EdgeRecord, RuleLayout};
 use crate::protocol::value::Value;
 
 /// Everything an edge is made of.
@@ -59,6 +59,20 @@ impl EdgeSpec {
                     .get(value)
                     .and_then(|text| RuleLayout::parse(&text))
                     .unwrap_or(RuleLayout::Grouped),
+                mode: DISTRIBUTION_MODE
+                    .get(value)
+                    .and_then(|text| DistributionMode::parse(&text))
+                    .unwrap_or_default(),
+                connection_group: match (
+                    model::string(value, CONNECTION_GROUP_ID),
+                    model::string(value, ROUTING_ENDPOINT),
+                ) {
+                    (Some(id), Some(routing_endpoint)) => Some(ConnectionGroupRef {
+                        id,
+                        routing_endpoint,
+                    }),
+                    _ => None,
+                },
                 adoption: {
                     let ids = model::string_list(value, ADOPT_DISTRIBUTION_IDS);
                     (!ids.is_empty()).then(|| Adoption {
@@ -114,6 +128,19 @@ impl EdgeSpec {
             (RULE_LAYOUT.name, Value::from(r.rule_layout.as_str())),
             (WEB_ACL_ID.name, model::opt_string(self.web_acl_id.clone())),
             (WAIT_FOR_DEPLOYMENT.name, Value::Bool(r.wait_for_deployment)),
+            (DISTRIBUTION_MODE.name, Value::from(r.mode.as_str())),
+            (
+                CONNECTION_GROUP_ID,
+                model::opt_string(r.connection_group.as_ref().map(|g| g.id.clone())),
+            ),
+            (
+                ROUTING_ENDPOINT,
+                model::opt_string(
+                    r.connection_group
+                        .as_ref()
+                        .map(|g| g.routing_endpoint.clone()),
+                ),
+            ),
             (
                 ADOPT_DISTRIBUTION_IDS,
                 match &r.adoption {

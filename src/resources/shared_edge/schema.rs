@@ -3,7 +3,7 @@
 
 use super::super::model::Field;
 use crate::domain::capacity::{DISTRIBUTIONS_PER_ACCOUNT, DISTRIBUTIONS_PER_POLICY};
-use crate::domain::edge::{Adoption, RuleLayout, ADOPTED_MAX, TAG_PREFIX};
+use crate::domain::edge::{Adoption, DistributionMode, RuleLayout, ADOPTED_MAX, TAG_PREFIX};
 use crate::domain::naming;
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::validators::{IntBetween, ListOf, MapOfStrings, OneOf, StringRule};
@@ -45,6 +45,10 @@ pub const WAIT_FOR_DEPLOYMENT: Field<bool> = Field::with_default("wait_for_deplo
 /// existed keeps one rule per tenant until the configuration says otherwise.
 pub const RULE_LAYOUT: Field<&str> = Field::new("rule_layout");
 /// Attributes without a field of their own type.
+/// `pool` (standard distributions carrying aliases) or `multi_tenant` (SaaS Manager).
+pub const DISTRIBUTION_MODE: Field<&str> = Field::with_default("distribution_mode", "pool");
+pub const CONNECTION_GROUP_ID: &str = "connection_group_id";
+pub const ROUTING_ENDPOINT: &str = "routing_endpoint";
 /// Distributions made elsewhere (by hand, CDK) the edge is declared over.
 pub const ADOPT_DISTRIBUTION_IDS: &str = "adopt_distribution_ids";
 /// Whether those keep their cache behaviour and origin (`keep`) or take the edge's (`manage`).
@@ -204,6 +208,24 @@ pub fn schema() -> Schema {
             .description("Whether the edge's own create and update wait until CloudFront reports its distributions `Deployed` (typically minutes). Tenants never wait for their deployment; read `gateway_edge_deployment` after them to end an apply when every partner is served."),
     )
     .attribute(
+        DISTRIBUTION_MODE.attribute()
+            .requires_replace()
+            .description("How the edge serves its tenants. `pool`: standard distributions, each tenant's host an alias on one with room (up to `max_aliases_per_distribution` each, `max_distributions` of them). `multi_tenant`: one CloudFront multi-tenant distribution (SaaS Manager) and a connection group; each tenant is a distribution tenant whose domain is its host, and its records point at the connection group's `routing_endpoint`. There is no alias ceiling (the account's quota of distribution tenants, 10,000 by default, applies), and `max_aliases_per_distribution`, `max_distributions`, `price_class` and `adopt_distribution_ids` do not apply.")
+            .validator(OneOf(DistributionMode::NAMES)),
+    )
+    .attribute(
+        Attribute::string(CONNECTION_GROUP_ID)
+            .computed()
+            .use_state_for_unknown()
+            .description("With `distribution_mode = \"multi_tenant\"`: the id of the edge's connection group; null otherwise."),
+    )
+    .attribute(
+        Attribute::string(ROUTING_ENDPOINT)
+            .computed()
+            .use_state_for_unknown()
+            .description("With `distribution_mode = \"multi_tenant\"`: the connection group's routing endpoint (such as `d1234abcd.cloudfront.net`), which every tenant's alias records point at; null otherwise."),
+    )
+    .attribute(
         Attribute::string_list(ADOPT_DISTRIBUTION_IDS)
             .optional()
             .requires_replace()
@@ -274,6 +296,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         );
     }
     validate_adoption(config, diags);
+    validate_mode(config, diags);
     if let Some(Value::Map(tags)) = config.get(TAGS) {
         for key in tags.keys().filter(|k| k.starts_with(TAG_PREFIX)) {
             diags.attribute_error(
@@ -286,6 +309,30 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 }
 
 /// Cross-attribute rules: TTLs must be ordered `min_ttl <= default_ttl <= max_ttl`.
+/// A multi-tenant edge has one distribution and no aliases: the pool's settings do not apply.
+fn validate_mode(config: &Value, diags: &mut Diagnostics) {
+    let mode = config.get(DISTRIBUTION_MODE.name).and_then(Value::as_str);
+    if mode != Some(DistributionMode::MultiTenant.as_str()) {
+        return;
+    }
+    for name in [
+        MAX_ALIASES.name,
+        MAX_DISTRIBUTIONS.name,
+        PRICE_CLASS.name,
+        ADOPT_DISTRIBUTION_IDS,
+    ] {
+        if config.get(name).is_some_and(|v| !v.is_null()) {
+            diags.attribute_error(
+                AttributePath::root().attribute(name),
+                "Not a setting of a multi-tenant edge",
+                format!(
+                    "{name} applies to distribution_mode = \"pool\": a multi-tenant edge has one distribution, which carries no aliases and no price class. Leave it out."
+                ),
+            );
+        }
+    }
+}
+
 /// Adopting distributions needs the explicit choice of what happens to their settings, and
 /// that choice means nothing without them.
 fn validate_adoption(config: &Value, diags: &mut Diagnostics) {
@@ -368,6 +415,57 @@ mod tests {
         assert!(warnings(Value::from(100)).is_empty());
         assert!(warnings(Value::Null).is_empty());
         assert!(warnings(Value::Unknown).is_empty());
+    }
+
+    #[test]
+    fn a_multi_tenant_edge_refuses_the_pools_settings_and_adoption_needs_a_choice() {
+        let config = |set: &[(&str, Value)]| Value::object(set.iter().cloned());
+        let ids = || Value::list([Value::from("E1")]);
+        let multi = || ("distribution_mode", Value::from("multi_tenant"));
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (config(&[multi()]), vec![]),
+            (config(&[("max_distributions", Value::from(3))]), vec![]),
+            (
+                config(&[multi(), ("max_distributions", Value::from(3))]),
+                vec!["max_distributions"],
+            ),
+            (
+                config(&[
+                    multi(),
+                    ("price_class", Value::from("PriceClass_100")),
+                    ("max_aliases_per_distribution", Value::from(50)),
+                ]),
+                vec!["max_aliases_per_distribution", "price_class"],
+            ),
+            (
+                config(&[multi(), ("adopt_distribution_ids", ids())]),
+                vec!["adopted_settings", "adopt_distribution_ids"],
+            ),
+            (
+                config(&[("adopt_distribution_ids", ids())]),
+                vec!["adopted_settings"],
+            ),
+            (
+                config(&[
+                    ("adopt_distribution_ids", ids()),
+                    ("adopted_settings", Value::from("keep")),
+                ]),
+                vec![],
+            ),
+            (
+                config(&[("adopted_settings", Value::from("keep"))]),
+                vec!["adopted_settings"],
+            ),
+        ];
+        for (config, expected) in cases {
+            let mut diags = Diagnostics::new();
+            validate(&config, &mut diags);
+            let at: Vec<String> = diags
+                .iter()
+                .map(|d| d.attribute.as_ref().unwrap().to_string())
+                .collect();
+            assert_eq!(at, expected, "{config:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::model::{own_claims, workspace_claim, workspace_owner, Tenant};
 use crate::account::{Account, AccountError, Group, HostRecords, NewRule, Placed};
 use crate::aws::Deadline;
-use crate::domain::edge::{EdgeView, RuleLayout, TAG_EDGE, TAG_TENANT};
+use crate::domain::edge::{DistributionMode, EdgeView, RuleLayout, TAG_EDGE, TAG_TENANT};
 use crate::domain::rules::{RuleInfo, MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE};
 use crate::domain::tags::{self, Tags};
 use crate::domain::tenant::{
@@ -141,7 +141,10 @@ async fn ensure_steps(
             &tenant.name,
         ))?;
     }
-    let placed = place_alias(account, tenant, &host).await?;
+    let placed = match edge.record.mode {
+        DistributionMode::Pool => place_alias(account, tenant, &host).await?,
+        DistributionMode::MultiTenant => place_tenant(account, &edge, tenant, &host).await?,
+    };
     in_time(deadline)?;
     ensure_rule(account, &edge, tenant, &host).await?;
     in_time(deadline)?;
@@ -170,6 +173,35 @@ async fn place_alias(
     let placed = account.pool.place(&tenant.edge_id, host).await?;
     tenant.distribution_id = Some(placed.distribution.id.clone());
     tenant.distribution_domain_name = Some(placed.distribution.domain_name.clone());
+    Ok(placed)
+}
+
+/// Step 1 on a multi-tenant edge: a distribution tenant with the host as its domain.
+async fn place_tenant(
+    account: &Account,
+    edge: &EdgeView,
+    tenant: &mut Tenant,
+    host: &str,
+) -> Result<Placed, AccountError> {
+    let own: Tags = [
+        (
+            MANAGED_BY_TAG_KEY.to_string(),
+            MANAGED_BY_TAG_VALUE.to_string(),
+        ),
+        (TAG_EDGE.to_string(), tenant.edge_id.clone()),
+        (TAG_TENANT.to_string(), tenant.name.clone()),
+    ]
+    .into();
+    let tags = tags::merge(&account.settings.default_tags, &Tags::new(), own);
+    let placed = account.tenants.place(edge, host, &tags).await?;
+    let distribution = &placed.distribution;
+    tenant.distribution_id = Some(distribution.id.clone());
+    tenant.distribution_domain_name = Some(distribution.domain_name.clone());
+    tenant.distribution_tenant_id = account
+        .tenants
+        .holder(&distribution.id, host)
+        .await?
+        .map(|t| t.id);
     Ok(placed)
 }
 
@@ -344,7 +376,11 @@ fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
 /// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
 /// alias. Each step is idempotent. A tenant whose rule now carries another resource's claim is
 /// that resource's: nothing of it is removed.
-pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountError> {
+pub async fn remove(
+    account: &Account,
+    tenant: &Tenant,
+    deadline: &Deadline,
+) -> Result<(), AccountError> {
     let Some(edge) = account.distributions.find_edge(&tenant.edge_id).await? else {
         return Ok(());
     };
@@ -379,7 +415,14 @@ pub async fn remove(account: &Account, tenant: &Tenant) -> Result<(), AccountErr
         }
     }
     for id in &leftovers.holders {
-        account.pool.remove(id, &around.host).await?;
+        match record.mode {
+            DistributionMode::Pool => {
+                account.pool.remove(id, &around.host).await?;
+            }
+            DistributionMode::MultiTenant => {
+                account.tenants.remove(id, &around.host, deadline).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -477,6 +520,14 @@ pub async fn observe(account: &Account, mut tenant: Tenant) -> Result<Seen, Acco
     tenant.host = Some(around.host.clone());
     tenant.distribution_id = observed.distribution.map(|d| d.id.clone());
     tenant.distribution_domain_name = observed.distribution.map(|d| d.domain_name.clone());
+    tenant.distribution_tenant_id = match (edge.record.mode, observed.distribution) {
+        (DistributionMode::MultiTenant, Some(d)) => account
+            .tenants
+            .holder(&d.id, &around.host)
+            .await?
+            .map(|t| t.id),
+        _ => None,
+    };
     if let Some(group) = observed
         .rule
         .filter(|r| tenant.claim.is_none() && r.is_group_of(&edge.record.name))

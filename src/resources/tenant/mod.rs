@@ -118,7 +118,7 @@ impl Resource for TenantResource {
         if partial.distribution_id.is_none() && partial.listener_rule_arn.is_none() {
             return None;
         }
-        match apply::remove(&account, &partial).await {
+        match apply::remove(&account, &partial, &deadline).await {
             Ok(()) => None,
             Err(rollback) => {
                 diags.push(diagnostic(
@@ -209,7 +209,8 @@ impl Resource for TenantResource {
             return;
         };
         let tenant = Tenant::from_state(&prior.value, &prior.private);
-        if let Err(err) = apply::remove(&account, &tenant).await {
+        let deadline = tenant.deadline(ctx, "delete");
+        if let Err(err) = apply::remove(&account, &tenant, &deadline).await {
             diags.push(diagnostic(&err, &tenant.action("deleting")));
         }
     }

@@ -21,6 +21,8 @@ pub struct Tenant {
     pub distribution_id: Option<String>,
     pub distribution_domain_name: Option<String>,
     pub listener_rule_arn: Option<String>,
+    /// On a multi-tenant edge, its distribution tenant.
+    pub distribution_tenant_id: Option<String>,
     pub dns_record_types: Vec<String>,
     pub timeouts: Value,
     /// The claim on the tenant's rule that marks it as this resource's
@@ -129,6 +131,7 @@ impl Tenant {
             distribution_id: DISTRIBUTION_ID.get(value),
             distribution_domain_name: DISTRIBUTION_DOMAIN_NAME.get(value),
             listener_rule_arn: LISTENER_RULE_ARN.get(value),
+            distribution_tenant_id: DISTRIBUTION_TENANT_ID.get(value),
             dns_record_types: model::string_list(value, DNS_RECORD_TYPES),
             timeouts: value.get("timeouts").cloned().unwrap_or(Value::Null),
             claim: None,
@@ -173,6 +176,10 @@ impl Tenant {
                 text(&self.distribution_domain_name),
             ),
             (LISTENER_RULE_ARN.name, text(&self.listener_rule_arn)),
+            (
+                DISTRIBUTION_TENANT_ID.name,
+                text(&self.distribution_tenant_id),
+            ),
             (DNS_RECORD_TYPES, model::list_value(&self.dns_record_types)),
             ("timeouts", self.timeouts.clone()),
         ])
@@ -188,6 +195,7 @@ impl Tenant {
             DISTRIBUTION_ID.name,
             DISTRIBUTION_DOMAIN_NAME.name,
             LISTENER_RULE_ARN.name,
+            DISTRIBUTION_TENANT_ID.name,
             DNS_RECORD_TYPES,
         ] {
             model::set(&mut value, computed, Value::Null);
@@ -227,6 +235,7 @@ mod tests {
             distribution_id: Some("E1".into()),
             distribution_domain_name: None,
             listener_rule_arn: Some("arn:rule".into()),
+            distribution_tenant_id: Some("dt_1".into()),
             dns_record_types: vec!["A".into()],
             timeouts: Value::Null,
             claim: None,

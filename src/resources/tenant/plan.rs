@@ -9,12 +9,12 @@ use super::super::model;
 use super::apply::Surroundings;
 use super::model::{own_claims, workspace_owner, Tenant};
 use super::schema::{
-    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DNS_RECORD_TYPES, HOST, LISTENER_RULE_ARN, NAME,
-    PRIORITY, TAGS,
+    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DISTRIBUTION_TENANT_ID, DNS_RECORD_TYPES, HOST,
+    LISTENER_RULE_ARN, NAME, PRIORITY, TAGS,
 };
 use crate::account::{Account, AccountError};
 use crate::domain::capacity::RuleRoom;
-use crate::domain::edge::{EdgeRecord, EdgeView, RuleLayout};
+use crate::domain::edge::{DistributionMode, EdgeRecord, EdgeView, RuleLayout};
 use crate::domain::rules::HOSTS_PER_RULE;
 use crate::domain::tenant::expected_record_types;
 use crate::protocol::resource::PlanState;
@@ -249,6 +249,13 @@ fn plan_repairs(plan: &mut PlanState<'_>, record: &EdgeRecord) {
             DISTRIBUTION_DOMAIN_NAME.name,
             Value::Unknown,
         );
+        if record.mode == DistributionMode::MultiTenant {
+            model::set(
+                &mut plan.planned,
+                DISTRIBUTION_TENANT_ID.name,
+                Value::Unknown,
+            );
+        }
     }
     let rule_drift = plan.private.get(PRIVATE_RULE_DRIFT) == Some(&serde_json::Value::Bool(true));
     let moving = prior.grouped != (record.rule_layout == RuleLayout::Grouped);

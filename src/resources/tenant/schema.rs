@@ -19,6 +19,7 @@ pub const HOST: Field<&str> = Field::new("host");
 pub const DISTRIBUTION_ID: Field<&str> = Field::new("distribution_id");
 pub const DISTRIBUTION_DOMAIN_NAME: Field<&str> = Field::new("distribution_domain_name");
 pub const LISTENER_RULE_ARN: Field<&str> = Field::new("listener_rule_arn");
+pub const DISTRIBUTION_TENANT_ID: Field<&str> = Field::new("distribution_tenant_id");
 pub const DNS_RECORD_TYPES: &str = "dns_record_types";
 
 pub fn schema() -> Schema {
@@ -80,13 +81,19 @@ pub fn schema() -> Schema {
         DISTRIBUTION_ID.attribute()
             .computed()
             .use_state_for_unknown()
-            .description("Id of the pool distribution holding the tenant's alias."),
+            .description("Id of the pool distribution holding the tenant's alias; on a multi-tenant edge, of the edge's multi-tenant distribution."),
     )
     .attribute(
         DISTRIBUTION_DOMAIN_NAME.attribute()
             .computed()
             .use_state_for_unknown()
-            .description("Domain name (`*.cloudfront.net`) of that distribution."),
+            .description("Domain name (`*.cloudfront.net`) the tenant's records point at: that pool distribution's, or on a multi-tenant edge the connection group's routing endpoint."),
+    )
+    .attribute(
+        DISTRIBUTION_TENANT_ID.attribute()
+            .computed()
+            .use_state_for_unknown()
+            .description("On a multi-tenant edge (`distribution_mode = \"multi_tenant\"`): the id of the tenant's CloudFront distribution tenant, whose domain is its host; null on a pool edge."),
     )
     .attribute(
         LISTENER_RULE_ARN.attribute()
