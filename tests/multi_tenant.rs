@@ -1,0 +1,442 @@
+//! `distribution_mode = "multi_tenant"` end to end, with a real Terraform (1.15.5 and 1.0.3)
+//! against ministack, the emulator of CloudFront SaaS Manager the project did not write (the
+//! project's own has no multi-tenant distributions): create, a second plan with nothing to do,
+//! import, repair of a distribution tenant deleted by hand, refusal of a domain someone else
+//! holds, destroy leaving nothing.
+//!
+//! `cargo test --test multi_tenant` (add `-- --nocapture` for step timings).
+
+mod common;
+mod scene;
+
+use aws_sdk_cloudfront::types as cf;
+use common::emulator::Sdk;
+use scene::{apply, destroy, expect_exit, plan_has_changes, plan_is_empty, state, Scene, EDGE};
+
+const MULTI_TENANT: &str = "  distribution_mode = \"multi_tenant\"\n  rule_layout = \"per_tenant\"";
+
+/// The edge's room, read after the tenants.
+const CAPACITY: &str = "\ndata \"gateway_edge_capacity\" \"room\" {\n  edge_id    = gateway_shared_edge.main.id\n  depends_on = [gateway_tenant.t]\n}\n\noutput \"room\" {\n  value = data.gateway_edge_capacity.room\n}\n";
+
+/// The provider, a multi-tenant edge and `gateway_tenant.t[...]` for each of `names`.
+fn config(scene: &Scene, names: &[&str]) -> String {
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!(
+        "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n{CAPACITY}",
+        scene.provider_hcl(),
+        scene.edge_hcl(MULTI_TENANT),
+        list.join(", ")
+    )
+}
+
+/// What ministack holds of the edge: its multi-tenant distributions, its connection groups and
+/// their distribution tenants.
+struct SaasView {
+    distributions: Vec<(String, String)>,
+    groups: Vec<(String, String, String)>,
+    /// Id, domains, connection group and distribution of each.
+    tenants: Vec<(String, Vec<String>, Option<String>, String)>,
+}
+
+fn saas(scene: &Scene) -> SaasView {
+    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listed = cloudfront
+            .list_distributions()
+            .send()
+            .await
+            .expect("ListDistributions");
+        let mut distributions = Vec::new();
+        for d in listed
+            .distribution_list
+            .and_then(|l| l.items)
+            .unwrap_or_default()
+        {
+            let config = cloudfront
+                .get_distribution_config()
+                .id(&d.id)
+                .send()
+                .await
+                .expect("GetDistributionConfig")
+                .distribution_config
+                .unwrap();
+            if config.connection_mode == Some(cf::ConnectionMode::TenantOnly) {
+                distributions.push((d.id, config.comment));
+            }
+        }
+        let groups = cloudfront
+            .list_connection_groups()
+            .send()
+            .await
+            .expect("ListConnectionGroups")
+            .connection_groups
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| g.is_default != Some(true))
+            .map(|g| (g.id, g.name, g.routing_endpoint))
+            .collect();
+        let tenants = cloudfront
+            .list_distribution_tenants()
+            .send()
+            .await
+            .expect("ListDistributionTenants")
+            .distribution_tenant_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                let domains = t.domains.into_iter().map(|d| d.domain).collect();
+                (t.id, domains, t.connection_group_id, t.distribution_id)
+            })
+            .collect();
+        SaasView {
+            distributions,
+            groups,
+            tenants,
+        }
+    })
+}
+
+/// Every tenant of `names` is served the multi-tenant way: a distribution tenant with its host
+/// as its domain on the edge's connection group, one rule forwarding the host to the shared
+/// target group, and A and AAAA alias records to the routing endpoint.
+fn assert_served(scene: &Scene, names: &[&str]) -> SaasView {
+    let mut view = saas(scene);
+    let comment = format!("gateway edge {EDGE} slot 0");
+    view.distributions.retain(|(_, c)| *c == comment);
+    assert_eq!(view.distributions.len(), 1, "one multi-tenant distribution");
+    let ours = view.distributions[0].0.clone();
+    view.tenants.retain(|t| t.3 == ours);
+    view.groups
+        .retain(|(_, name, _)| *name == format!("gateway-{EDGE}"));
+    assert_eq!(
+        view.groups.len(),
+        1,
+        "one connection group: {:?}",
+        view.groups
+    );
+    let (group_id, _, endpoint) = &view.groups[0];
+    let endpoint = endpoint.trim_end_matches('.').to_ascii_lowercase();
+    assert_eq!(view.tenants.len(), names.len(), "{:?}", view.tenants);
+    let rules = scene.rules();
+    let records = scene.address_records();
+    for name in names {
+        let host = scene.host(name);
+        let tenant = view
+            .tenants
+            .iter()
+            .find(|(_, domains, _, _)| domains.as_slice() == std::slice::from_ref(&host))
+            .unwrap_or_else(|| panic!("no distribution tenant for {host}: {:?}", view.tenants));
+        assert_eq!(tenant.2.as_deref(), Some(group_id.as_str()), "{host}");
+        let matching: Vec<_> = rules.iter().filter(|r| r.hosts.contains(&host)).collect();
+        assert_eq!(matching.len(), 1, "{host}: one rule");
+        assert_eq!(
+            matching[0].target_groups.as_slice(),
+            std::slice::from_ref(&scene.seed.target_group_arn)
+        );
+        for kind in ["A", "AAAA"] {
+            let record = records
+                .iter()
+                .find(|r| r.name == host && r.kind == kind)
+                .unwrap_or_else(|| panic!("{host}: no {kind} record"));
+            assert_eq!(
+                record.alias_dns_name.as_deref(),
+                Some(endpoint.as_str()),
+                "{host} {kind}"
+            );
+        }
+    }
+    view
+}
+
+/// Nothing of the edge is left: no multi-tenant distribution, connection group or
+/// distribution tenant, and nothing of the pool mode's either.
+fn assert_nothing_left(scene: &Scene) {
+    let view = saas(scene);
+    assert!(view.distributions.is_empty(), "{:?}", view.distributions);
+    assert!(view.groups.is_empty(), "{:?}", view.groups);
+    assert!(view.tenants.is_empty(), "{:?}", view.tenants);
+    scene.assert_nothing_left(&[]);
+}
+
+/// Deletes the distribution tenant of `host` by hand (disabled first, as CloudFront asks).
+fn delete_tenant_by_hand(scene: &Scene, host: &str) {
+    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let got = cloudfront
+            .get_distribution_tenant_by_domain()
+            .domain(host)
+            .send()
+            .await
+            .expect("GetDistributionTenantByDomain");
+        let tenant = got.distribution_tenant.unwrap();
+        let id = tenant.id.clone().unwrap();
+        let domains: Vec<cf::DomainItem> = tenant
+            .domains
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| cf::DomainItem::builder().domain(d.domain).build().unwrap())
+            .collect();
+        let disabled = cloudfront
+            .update_distribution_tenant()
+            .id(&id)
+            .if_match(got.e_tag.unwrap())
+            .set_domains(Some(domains))
+            .enabled(false)
+            .send()
+            .await
+            .expect("UpdateDistributionTenant");
+        cloudfront
+            .delete_distribution_tenant()
+            .id(&id)
+            .if_match(disabled.e_tag.unwrap())
+            .send()
+            .await
+            .expect("DeleteDistributionTenant");
+    });
+}
+
+/// A standard distribution made by hand holding `host` as an alias.
+fn alias_elsewhere(scene: &Scene, host: &str) -> String {
+    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut config = common::emulator::distribution_config("someone-else", &[host]);
+        config.viewer_certificate = Some(
+            cf::ViewerCertificate::builder()
+                .acm_certificate_arn(&scene.seed.certificate_arn)
+                .ssl_support_method(cf::SslSupportMethod::SniOnly)
+                .build(),
+        );
+        cloudfront
+            .create_distribution()
+            .distribution_config(config)
+            .send()
+            .await
+            .expect("CreateDistribution")
+            .distribution
+            .unwrap()
+            .id
+    })
+}
+
+/// A multi-tenant distribution made by hand with a distribution tenant holding `host`: their
+/// ids.
+fn tenant_elsewhere(scene: &Scene, host: &str) -> (String, String) {
+    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut config = common::emulator::distribution_config("someone-else-saas", &[]);
+        config.connection_mode = Some(cf::ConnectionMode::TenantOnly);
+        config.aliases = None;
+        let distribution = cloudfront
+            .create_distribution()
+            .distribution_config(config)
+            .send()
+            .await
+            .expect("CreateDistribution")
+            .distribution
+            .unwrap()
+            .id;
+        let tenant = cloudfront
+            .create_distribution_tenant()
+            .distribution_id(&distribution)
+            .name("someone-elses-tenant")
+            .domains(cf::DomainItem::builder().domain(host).build().unwrap())
+            .send()
+            .await
+            .expect("CreateDistributionTenant")
+            .distribution_tenant
+            .unwrap()
+            .id
+            .unwrap();
+        (distribution, tenant)
+    })
+}
+
+fn lifecycle(version: &'static str) {
+    let scene = Scene::on_ministack(&format!("multi-tenant-{version}"));
+    let names = ["acme", "kite", "zeta"];
+    let ws = scene.workspace(version, &config(&scene, &names));
+    apply(&ws, "a multi-tenant edge and three tenants");
+    let view = assert_served(&scene, &names);
+    plan_is_empty(&ws, "after create");
+    let resources = state(&ws);
+    let (edge, _) = &resources["gateway_shared_edge.main"];
+    assert_eq!(edge["distribution_mode"], "multi_tenant");
+    assert_eq!(edge["connection_group_id"], view.groups[0].0.as_str());
+    let (kite, _) = &resources["gateway_tenant.t[\"kite\"]"];
+    assert_eq!(kite["distribution_domain_name"], edge["routing_endpoint"]);
+    assert_eq!(kite["distribution_id"], view.distributions[0].0.as_str());
+    assert!(kite["distribution_tenant_id"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+    let outputs = expect_exit(&ws, &["output", "-json"], 0, "the edge's room");
+    let room: serde_json::Value = serde_json::from_str(&outputs.stdout).unwrap();
+    let room = &room["room"]["value"];
+    assert_eq!(room["tenants"], 3, "{room}");
+    assert_eq!(
+        room["aliases_free"],
+        10_000 - 3,
+        "the account's tenant quota, not an alias cap: {room}"
+    );
+    assert_eq!(
+        room["tenants_free"], 97,
+        "then the load balancer's rules: {room}"
+    );
+
+    // Import: a tenant the state forgot comes back as it was.
+    let kite_before = kite.clone();
+    expect_exit(
+        &ws,
+        &["state", "rm", "gateway_tenant.t[\"kite\"]"],
+        0,
+        "forget kite",
+    );
+    expect_exit(
+        &ws,
+        &[
+            "import",
+            "-input=false",
+            "-no-color",
+            "gateway_tenant.t[\"kite\"]",
+            &format!("{EDGE}/kite"),
+        ],
+        0,
+        "import kite",
+    );
+    plan_is_empty(&ws, "after the import");
+    let (kite, _) = &state(&ws)["gateway_tenant.t[\"kite\"]"];
+    assert_eq!(
+        kite["distribution_tenant_id"],
+        kite_before["distribution_tenant_id"]
+    );
+
+    // Drift: a distribution tenant deleted by hand is made again by the next apply.
+    delete_tenant_by_hand(&scene, &scene.host("zeta"));
+    plan_has_changes(&ws, "zeta's distribution tenant is gone");
+    apply(&ws, "repair zeta");
+    assert_served(&scene, &names);
+    plan_is_empty(&ws, "after the repair");
+
+    // A domain someone else holds is refused, and nothing of that tenant is made.
+    let other = alias_elsewhere(&scene, &scene.host("taken"));
+    ws.write(
+        "main.tf",
+        &config(&scene, &["acme", "kite", "zeta", "taken"]),
+    );
+    let refused = expect_exit(
+        &ws,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        1,
+        "a tenant whose host another distribution holds",
+    );
+    assert!(
+        refused.stderr.contains(&other) && refused.stderr.contains("is in the way"),
+        "{}",
+        refused.stderr
+    );
+    assert_served(&scene, &names);
+
+    // So is a domain of another distribution's tenant (CloudFront's CNAMEAlreadyExists).
+    let (theirs, their_tenant) = tenant_elsewhere(&scene, &scene.host("held"));
+    ws.write(
+        "main.tf",
+        &config(&scene, &["acme", "kite", "zeta", "held"]),
+    );
+    let refused = expect_exit(
+        &ws,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        1,
+        "a tenant whose host another distribution's tenant holds",
+    );
+    assert!(
+        refused.stderr.contains(&their_tenant) && refused.stderr.contains(&theirs),
+        "{}",
+        refused.stderr
+    );
+    assert_served(&scene, &names);
+    ws.write("main.tf", &config(&scene, &names));
+
+    destroy(&ws, "destroy");
+    // What was made by hand is someone else's: left as it was.
+    let mut left: Vec<String> = scene.distributions().into_iter().map(|d| d.id).collect();
+    left.sort();
+    let mut made = vec![other, theirs.clone()];
+    made.sort();
+    assert_eq!(left, made);
+    let view = saas(&scene);
+    assert_eq!(view.distributions.len(), 1);
+    assert_eq!(view.distributions[0].0, theirs);
+    assert_eq!(view.tenants.len(), 1);
+    assert_eq!(view.tenants[0].0, their_tenant);
+    scene.assert_nothing_left(&[]);
+}
+
+#[test]
+fn lifecycle_on_1_15_5() {
+    lifecycle("1.15.5");
+}
+
+#[test]
+fn lifecycle_on_1_0_3() {
+    lifecycle("1.0.3");
+}
+
+/// `gateway_tenant.<key>[...]` for each of `names` on the edge `gateway-e2e` of another
+/// state, by its id.
+fn tenants_of_another_state(scene: &Scene, names: &[&str]) -> String {
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!(
+        "{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = \"{EDGE}\"\n  name     = each.key\n}}\n",
+        scene.provider_hcl(),
+        list.join(", ")
+    )
+}
+
+fn strs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
+/// Two Terraform states add tenants to one multi-tenant edge at the same time: every tenant
+/// of both is served, each state's next plan is empty, and both destroy what is theirs.
+#[test]
+fn two_states_on_one_edge() {
+    let scene = Scene::on_ministack("multi-tenant-two-states");
+    let first: Vec<String> = (0..3).map(|i| format!("a{i}")).collect();
+    let more: Vec<String> = (0..8).map(|i| format!("a{i}")).collect();
+    let theirs: Vec<String> = (0..8).map(|i| format!("b{i}")).collect();
+    let a = scene.workspace("1.15.5", &config(&scene, &strs(&first)));
+    apply(&a, "state A: the edge and three tenants");
+    a.write("main.tf", &config(&scene, &strs(&more)));
+    let b = scene.workspace("1.15.5", &tenants_of_another_state(&scene, &strs(&theirs)));
+    std::thread::scope(|s| {
+        let one = s.spawn(|| apply(&a, "state A: five more"));
+        let two = s.spawn(|| apply(&b, "state B: eight"));
+        one.join().unwrap();
+        two.join().unwrap();
+    });
+    let all: Vec<&str> = more.iter().chain(&theirs).map(String::as_str).collect();
+    assert_served(&scene, &all);
+    // State A's output of the edge's room now counts state B's tenants too.
+    apply(&a, "state A reads the edge's room again");
+    plan_is_empty(&a, "state A after both");
+    plan_is_empty(&b, "state B after both");
+    destroy(&b, "state B destroys its tenants");
+    assert_served(&scene, &strs(&more));
+    destroy(&a, "state A destroys the rest and the edge");
+    assert_nothing_left(&scene);
+}
