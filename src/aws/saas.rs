@@ -504,7 +504,8 @@ impl CloudFront {
         .await
     }
 
-    /// Disables the tenant when needed, waits until that is deployed, then deletes it. A
+    /// Disables the tenant when needed, then deletes it; when CloudFront still counts it as
+    /// enabled (the disabling has not deployed yet), waits until it has and deletes again. A
     /// tenant already gone is no error.
     pub async fn delete_distribution_tenant(
         &self,
@@ -520,13 +521,21 @@ impl CloudFront {
                 .update_distribution_tenant(&tenant.id, &tenant.etag, &tenant.domains, false)
                 .await?;
             tenant = tenant_info(updated.value, updated.etag);
-            tenant = self.wait_tenant_deployed(&tenant.id, deadline).await?;
         }
         let api = self.api("DeleteDistributionTenant").await;
-        match api
+        let deleted = match api
             .delete_distribution_tenant(&tenant.id, &tenant.etag)
             .await
         {
+            Err(err) if err.has_code("ResourceNotDisabled") => {
+                let deployed = self.wait_tenant_deployed(&tenant.id, deadline).await?;
+                let api = self.api("DeleteDistributionTenant").await;
+                api.delete_distribution_tenant(&deployed.id, &deployed.etag)
+                    .await
+            }
+            other => other,
+        };
+        match deleted {
             Err(err) if err.is_not_found() => Ok(()),
             other => other,
         }
