@@ -36,13 +36,13 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::new("distributions", Type::List(Box::new(distribution_type())))
             .computed()
-            .description("The pool's distributions in slot order: `slot`, `id`, `domain_name`, `status`, `aliases_used`, `aliases_free`."),
+            .description("The pool's distributions in slot order: `slot`, `id`, `domain_name`, `status`, `aliases_used`, `aliases_free`. A multi-tenant edge has one, whose `aliases_used` counts its distribution tenants and whose `domain_name` is the routing endpoint."),
     )
-    .attribute(Attribute::number("tenants").computed().description("Tenants (aliases) on the edge."))
+    .attribute(Attribute::number("tenants").computed().description("Tenants on the edge: aliases of its pool, or distribution tenants of a multi-tenant edge."))
     .attribute(
         Attribute::number("aliases_free")
             .computed()
-            .description("Tenants the edge can still take, counting the distributions the pool may still grow by (`max_distributions`)."),
+            .description("Tenants the edge can still take, counting the distributions the pool may still grow by (`max_distributions`). On a multi-tenant edge: the room left under the account's quota of 10,000 distribution tenants, counting those of other distributions."),
     )
     .attribute(
         Attribute::number("listener_rules_used")
