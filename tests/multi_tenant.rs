@@ -20,11 +20,16 @@ const CAPACITY: &str = "\ndata \"gateway_edge_capacity\" \"room\" {\n  edge_id  
 
 /// The provider, a multi-tenant edge and `gateway_tenant.t[...]` for each of `names`.
 fn config(scene: &Scene, names: &[&str]) -> String {
+    config_with(scene, MULTI_TENANT, names)
+}
+
+/// The same with `edge_extra` as the edge's settings.
+fn config_with(scene: &Scene, edge_extra: &str, names: &[&str]) -> String {
     let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     format!(
         "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n{CAPACITY}",
         scene.provider_hcl(),
-        scene.edge_hcl(MULTI_TENANT),
+        scene.edge_hcl(edge_extra),
         list.join(", ")
     )
 }
@@ -411,17 +416,19 @@ fn strs(names: &[String]) -> Vec<&str> {
     names.iter().map(String::as_str).collect()
 }
 
-/// Two Terraform states add tenants to one multi-tenant edge at the same time: every tenant
-/// of both is served, each state's next plan is empty, and both destroy what is theirs.
+/// Two Terraform states add tenants to one multi-tenant edge at the same time, with the edge's
+/// default rule layout (grouped): every tenant of both is served, each state's next plan is
+/// empty, and both destroy what is theirs.
 #[test]
 fn two_states_on_one_edge() {
     let scene = Scene::on_ministack("multi-tenant-two-states");
     let first: Vec<String> = (0..3).map(|i| format!("a{i}")).collect();
     let more: Vec<String> = (0..8).map(|i| format!("a{i}")).collect();
     let theirs: Vec<String> = (0..8).map(|i| format!("b{i}")).collect();
-    let a = scene.workspace("1.15.5", &config(&scene, &strs(&first)));
+    let grouped = "  distribution_mode = \"multi_tenant\"";
+    let a = scene.workspace("1.15.5", &config_with(&scene, grouped, &strs(&first)));
     apply(&a, "state A: the edge and three tenants");
-    a.write("main.tf", &config(&scene, &strs(&more)));
+    a.write("main.tf", &config_with(&scene, grouped, &strs(&more)));
     let b = scene.workspace("1.15.5", &tenants_of_another_state(&scene, &strs(&theirs)));
     std::thread::scope(|s| {
         let one = s.spawn(|| apply(&a, "state A: five more"));
