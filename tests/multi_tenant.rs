@@ -34,6 +34,19 @@ fn config_with(scene: &Scene, edge_extra: &str, names: &[&str]) -> String {
     )
 }
 
+/// Runs `call` with a CloudFront client of the scene's emulator, and answers what it does.
+fn with_cloudfront<T, F>(scene: &Scene, call: impl FnOnce(aws_sdk_cloudfront::Client) -> F) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(call(cloudfront))
+}
+
 /// What ministack holds of the edge: its multi-tenant distributions, its connection groups and
 /// their distribution tenants.
 struct SaasView {
@@ -44,12 +57,7 @@ struct SaasView {
 }
 
 fn saas(scene: &Scene) -> SaasView {
-    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    with_cloudfront(scene, |cloudfront| async move {
         let listed = cloudfront
             .list_distributions()
             .send()
@@ -169,12 +177,7 @@ fn assert_nothing_left(scene: &Scene) {
 
 /// Deletes the distribution tenant of `host` by hand (disabled first, as CloudFront asks).
 fn delete_tenant_by_hand(scene: &Scene, host: &str) {
-    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    with_cloudfront(scene, |cloudfront| async move {
         let got = cloudfront
             .get_distribution_tenant_by_domain()
             .domain(host)
@@ -210,12 +213,7 @@ fn delete_tenant_by_hand(scene: &Scene, host: &str) {
 
 /// A standard distribution made by hand holding `host` as an alias.
 fn alias_elsewhere(scene: &Scene, host: &str) -> String {
-    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    with_cloudfront(scene, |cloudfront| async move {
         let mut config = common::emulator::distribution_config("someone-else", &[host]);
         config.viewer_certificate = Some(
             cf::ViewerCertificate::builder()
@@ -238,12 +236,7 @@ fn alias_elsewhere(scene: &Scene, host: &str) -> String {
 /// A multi-tenant distribution made by hand with a distribution tenant holding `host`: their
 /// ids.
 fn tenant_elsewhere(scene: &Scene, host: &str) -> (String, String) {
-    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    with_cloudfront(scene, |cloudfront| async move {
         let mut config = common::emulator::distribution_config("someone-else-saas", &[]);
         config.connection_mode = Some(cf::ConnectionMode::TenantOnly);
         config.aliases = None;

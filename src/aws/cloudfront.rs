@@ -138,7 +138,7 @@ fn id_page(list: Option<DistributionIdList>) -> Page<String> {
     }
 }
 
-fn versioned<T>(
+pub(super) fn versioned<T>(
     operation: &str,
     value: Option<T>,
     etag: Option<String>,

@@ -13,10 +13,10 @@ use aws_sdk_cloudfront::types::{
     ConnectionGroup, DistributionTenant, DistributionTenantAssociationFilter, DomainItem, Tag, Tags,
 };
 
-use super::cloudfront::{CloudFront, Versioned};
+use super::cloudfront::{versioned, CloudFront, Versioned};
 use super::error::AwsError;
 use super::wait::{poll_until, Deadline, Poll};
-use super::{all_pages, found, missing};
+use super::{all_pages, found};
 
 /// Status of a tenant or connection group whose last change reached every edge location.
 const DEPLOYED: &str = "Deployed";
@@ -130,17 +130,6 @@ fn domain_items(domains: &[String]) -> Result<Vec<DomainItem>, AwsError> {
             })
         })
         .collect()
-}
-
-fn versioned<T>(
-    operation: &str,
-    value: Option<T>,
-    etag: Option<String>,
-) -> Result<Versioned<T>, AwsError> {
-    Ok(Versioned {
-        value: value.ok_or_else(|| missing(operation, "the object"))?,
-        etag: etag.ok_or_else(|| missing(operation, "ETag"))?,
-    })
 }
 
 #[async_trait]
