@@ -296,6 +296,25 @@ fn lifecycle(version: &'static str) {
         "then the load balancer's rules: {room}"
     );
 
+    // terraform query (1.14 and later) lists the edge's tenants: its distribution tenants.
+    if version != "1.0.3" {
+        ws.write(
+            "tenants.tfquery.hcl",
+            &format!("list \"gateway_tenant\" \"all\" {{\n  provider = gateway\n  config {{\n    edge_id = \"{EDGE}\"\n  }}\n}}\n"),
+        );
+        let listed = expect_exit(&ws, &["query", "-no-color"], 0, "query the tenants");
+        for name in names {
+            assert!(
+                listed
+                    .stdout
+                    .contains(&format!("{} on edge {EDGE}", scene.host(name))),
+                "{}",
+                listed.stdout
+            );
+        }
+        std::fs::remove_file(ws.path().join("tenants.tfquery.hcl")).unwrap();
+    }
+
     // Import: a tenant the state forgot comes back as it was.
     let kite_before = kite.clone();
     expect_exit(
@@ -438,5 +457,93 @@ fn two_states_on_one_edge() {
     destroy(&b, "state B destroys its tenants");
     assert_served(&scene, &strs(&more));
     destroy(&a, "state A destroys the rest and the edge");
+    assert_nothing_left(&scene);
+}
+
+/// Creates the connection group `name` by hand, tagged `tags`.
+fn connection_group_by_hand(scene: &Scene, name: &str, tags: &[(&str, &str)]) -> String {
+    let name = name.to_string();
+    let tags: Vec<cf::Tag> = tags
+        .iter()
+        .map(|(k, v)| cf::Tag::builder().key(*k).value(*v).build().unwrap())
+        .collect();
+    with_cloudfront(scene, |cloudfront| async move {
+        cloudfront
+            .create_connection_group()
+            .name(name)
+            .enabled(true)
+            .tags(cf::Tags::builder().set_items(Some(tags)).build())
+            .send()
+            .await
+            .expect("CreateConnectionGroup")
+            .connection_group
+            .unwrap()
+            .id
+            .unwrap()
+    })
+}
+
+/// A connection group an interrupted create left (named and tagged as the edge's) is taken
+/// over by the next create; one of that name without the edge's tag is refused, and left.
+#[test]
+fn connection_groups_left_behind_or_foreign() {
+    let scene = Scene::on_ministack("multi-tenant-groups");
+    let name = format!("gateway-{EDGE}");
+    let foreign = connection_group_by_hand(&scene, &name, &[("team", "other")]);
+    let ws = scene.workspace("1.15.5", &config(&scene, &["acme"]));
+    let refused = expect_exit(
+        &ws,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        1,
+        "a connection group of the edge's name that is not the edge's",
+    );
+    assert!(
+        refused.stderr.contains(&foreign) && refused.stderr.contains("gateway:edge"),
+        "{}",
+        refused.stderr
+    );
+    let view = saas(&scene);
+    assert_eq!(
+        view.groups.len(),
+        1,
+        "the foreign group is left: {:?}",
+        view.groups
+    );
+    assert!(view.distributions.is_empty(), "nothing else made");
+    assert_eq!(view.groups[0].0, foreign);
+    // The same group, tagged as an interrupted create of the edge tags it, is taken over.
+    let group = foreign.clone();
+    with_cloudfront(&scene, |cloudfront| async move {
+        let arn = cloudfront
+            .get_connection_group()
+            .identifier(&group)
+            .send()
+            .await
+            .expect("GetConnectionGroup")
+            .connection_group
+            .unwrap()
+            .arn
+            .unwrap();
+        let tag = cf::Tag::builder()
+            .key("gateway:edge")
+            .value(EDGE)
+            .build()
+            .unwrap();
+        cloudfront
+            .tag_resource()
+            .resource(arn)
+            .tags(cf::Tags::builder().items(tag).build())
+            .send()
+            .await
+            .expect("TagResource");
+    });
+    apply(
+        &ws,
+        "the edge takes over the group an interrupted create left",
+    );
+    let view = assert_served(&scene, &["acme"]);
+    assert_eq!(view.groups[0].0, foreign, "the same group");
+    plan_is_empty(&ws, "after the take-over");
+    destroy(&ws, "destroy");
     assert_nothing_left(&scene);
 }
