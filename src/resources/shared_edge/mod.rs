@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use super::diagnostic::diagnostic;
 use super::model as values;
 use crate::account::Account;
-use crate::domain::edge::RuleLayout;
+use crate::domain::edge::{DistributionMode, RuleLayout};
 use crate::domain::naming;
 use crate::protocol::resource::{
     Context, IdentityAttribute, IdentitySchema, Listed, PlanState, Resource, State,
@@ -278,7 +278,8 @@ impl Resource for SharedEdgeResource {
         }
     }
 
-    /// Version 0 had no `rule_layout`: its edges have one rule per tenant.
+    /// Version 0 had no `rule_layout`: its edges have one rule per tenant. Version 1 had no
+    /// `distribution_mode`: its edges are pools.
     fn upgrade_state(
         &self,
         from: i64,
@@ -289,6 +290,11 @@ impl Resource for SharedEdgeResource {
             (0, Some(fields)) => {
                 let layout = RuleLayout::PerTenant.as_str();
                 fields.insert(schema::RULE_LAYOUT.name.into(), layout.into());
+                Some(state)
+            }
+            (1, Some(fields)) => {
+                let mode = DistributionMode::Pool.as_str();
+                fields.insert(schema::DISTRIBUTION_MODE.name.into(), mode.into());
                 Some(state)
             }
             _ => {
@@ -317,6 +323,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_edge_stored_before_distribution_modes_is_a_pool() {
+        // Otherwise a plan without refresh would see distribution_mode go from null to its
+        // default "pool", which replaces the edge.
+        let stored = serde_json::json!({"name": "e1", "rule_layout": "grouped"});
+        let mut diags = Diagnostics::new();
+        let upgraded = SharedEdgeResource
+            .upgrade_state(1, stored, &mut diags)
+            .unwrap();
+        assert!(diags.is_empty());
+        assert_eq!(upgraded["distribution_mode"], "pool");
+        assert_eq!(upgraded["rule_layout"], "grouped");
+        assert_eq!(schema::SCHEMA_VERSION, 2);
+    }
+
+    #[test]
     fn an_edge_stored_before_rule_layouts_keeps_one_rule_per_tenant() {
         let stored = serde_json::json!({"name": "e1", "max_listener_rules": 100});
         let mut diags = Diagnostics::new();
@@ -327,7 +348,7 @@ mod tests {
         assert_eq!(upgraded["rule_layout"], "per_tenant");
         assert_eq!(upgraded["max_listener_rules"], 100);
         assert!(SharedEdgeResource
-            .upgrade_state(1, serde_json::json!({}), &mut diags)
+            .upgrade_state(2, serde_json::json!({}), &mut diags)
             .is_none());
         assert!(diags.has_errors());
     }

@@ -12,8 +12,8 @@ use crate::protocol::{Diagnostic, Diagnostics};
 
 pub const TYPE_NAME: &str = "gateway_shared_edge";
 
-/// The schema version of the stored state: 1 added `rule_layout`.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version of the stored state: 1 added `rule_layout`, 2 `distribution_mode`.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// CloudFront accepts TTLs up to this many seconds (a hundred years).
 pub const TTL_LIMIT: i64 = 3_153_600_000;
