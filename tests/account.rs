@@ -607,6 +607,72 @@ async fn rules_take_the_lowest_free_priority_unless_pinned() {
 }
 
 #[tokio::test]
+async fn a_condition_added_by_hand_is_drift_that_a_repair_removes() {
+    use aws_sdk_elasticloadbalancingv2::types as elb;
+    let s = session().await;
+    let record = make_edge(&s, 100, 5).await;
+    let writer = account(&s).await;
+    let made = writer
+        .rules
+        .create(&new_rule(&record, "a", None))
+        .await
+        .unwrap();
+    let host = format!("a.{DOMAIN}");
+    let host_condition = elb::RuleCondition::builder()
+        .field("host-header")
+        .host_header_config(
+            elb::HostHeaderConditionConfig::builder()
+                .values(&host)
+                .build(),
+        )
+        .build();
+    let path_condition = elb::RuleCondition::builder()
+        .field("path-pattern")
+        .path_pattern_config(
+            elb::PathPatternConditionConfig::builder()
+                .values("/x/*")
+                .build(),
+        )
+        .build();
+    s.elbv2_sdk()
+        .modify_rule()
+        .rule_arn(&made.arn)
+        .conditions(host_condition)
+        .conditions(path_condition)
+        .send()
+        .await
+        .unwrap();
+    let reader = account(&s).await;
+    let seen = reader
+        .rules
+        .of_listener(&record.listener_arn)
+        .await
+        .unwrap();
+    let changed = seen.iter().find(|r| r.arn == made.arn).unwrap();
+    assert_eq!(changed.extras, ["a path-pattern condition"]);
+    assert!(
+        !changed.routes(&host, &record.target_group_arn),
+        "no longer routes the host alone"
+    );
+    let repaired = reader
+        .rules
+        .repair(
+            &record.listener_arn,
+            changed,
+            std::slice::from_ref(&host),
+            &record.target_group_arn,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(repaired.routes(&host, &record.target_group_arn));
+    let fresh = account(&s).await;
+    let read = fresh.rules.of_listener(&record.listener_arn).await.unwrap();
+    let back = read.iter().find(|r| r.arn == made.arn).unwrap();
+    assert!(back.extras.is_empty() && back.routes(&host, &record.target_group_arn));
+}
+
+#[tokio::test]
 async fn a_priority_taken_meanwhile_is_chosen_again() {
     let s = session().await;
     let record = make_edge(&s, 100, 5).await;

@@ -237,7 +237,9 @@ impl Rules {
         target_group_arn: &str,
         priority: Option<i64>,
     ) -> Result<RuleInfo, AccountError> {
-        if rule.hosts != hosts || !rule.forwards_to(target_group_arn) {
+        // Conditions and actions are written whole: this also drops what someone added (a
+        // path condition, another action).
+        if rule.hosts != hosts || !rule.forwards_to(target_group_arn) || !rule.extras.is_empty() {
             self.elbv2
                 .modify_rule(&rule.arn, Some(hosts), target_group_arn)
                 .await?;
@@ -250,6 +252,7 @@ impl Rules {
         let mut repaired = rule.clone();
         repaired.hosts = hosts.to_vec();
         repaired.target_groups = vec![target_group_arn.to_string()];
+        repaired.extras.clear();
         repaired.priority = priority.or(rule.priority);
         let stored = repaired.clone();
         self.patch(listener_arn, |rules| {
