@@ -34,9 +34,10 @@ def install(eager: bool = True) -> None:
                 import warnings
 
                 warnings.warn(f"honest_moto was written against moto 5.2.5, found {moto.__version__}", stacklevel=2)
-            from . import cloudfront, route53
+            from . import cloudfront, route53, saas
 
             cloudfront.install()
+            saas.install()
             route53.install()
             _INSTALLED = True
     if eager:

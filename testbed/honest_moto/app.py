@@ -119,7 +119,9 @@ def name_operation(environ: dict[str, Any]) -> tuple[str, str]:
     """(service, "service:Operation") for an AWS request."""
     service = signing_service(environ) or "unknown"
     method = environ.get("REQUEST_METHOD", "GET")
-    path = environ.get("PATH_INFO", "/")
+    # The path as sent: a "/" inside a label (an ARN as CloudFront's Identifier) is still %2F.
+    raw_path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
+    path = raw_path or environ.get("PATH_INFO", "/")
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     operation = None
     if "Action" in query:

@@ -22,6 +22,13 @@
 - Cache policies and origin request policies (absent from moto): CRUD + list, their
   own ETags and If-Match rules, AlreadyExists on duplicate names, InUse on delete,
   quotas, managed policies (read-only: IllegalUpdate / IllegalDelete).
+- Multi-tenant distributions (ConnectionMode tenant-only, round-tripped): Aliases,
+  PriceClass and IsIPV6Enabled refused (400 InvalidArgument) and not read back;
+  ConnectionMode cannot change on update (400 IllegalUpdate); delete while tenants use
+  it: 409 ResourceInUse. An alias that is a distribution tenant's domain: 409
+  CNAMEAlreadyExists (tenants themselves: saas.py).
+- Outputs without a payload member are rooted at the output shape's name
+  (``<ListDistributionTenantsResult>``), as the AWS SDK for Rust requires.
 - Read-back (GetDistribution/GetDistributionConfig) no longer carries fields AWS
   would refuse if sent back (ForwardedValues+TTLs next to a CachePolicyId, empty
   certificate ids, an empty OriginSslProtocols list, empty policy ids).
@@ -40,6 +47,7 @@ from moto.cloudfront import responses as cfr
 from moto.cloudfront import urls as cfu
 from moto.cloudfront.exceptions import DistributionAlreadyExists, NoSuchDistribution
 from moto.core.responses import ActionResult, EmptyResult
+from moto.core.serialize import BaseXMLSerializer, RestXMLSerializer
 
 from .errors import cf_error
 from .state import STATE, cfg
@@ -51,11 +59,11 @@ DOC_CNAMES = (
 )
 
 
-def _now() -> datetime.datetime:
+def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
-def _new_etag() -> str:
+def new_etag() -> str:
     return cfm.random_id(length=14)
 
 
@@ -172,8 +180,8 @@ class Policy:
         self.config = config
         self.kind = kind  # "cache" | "origin_request"
         self.type = "managed" if managed else "custom"
-        self.etag = _new_etag()
-        self.last_modified_time = _now()
+        self.etag = new_etag()
+        self.last_modified_time = utc_now()
 
     @property
     def name(self) -> str:
@@ -199,7 +207,8 @@ def _policies(backend: Any, kind: str) -> dict[str, Policy]:
 # ---------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------
-_ALIAS_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}$")
+CNAME_TAKEN = "One or more of the CNAMEs you provided are already associated with a different resource."
+ALIAS_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}$")
 
 
 def _check_quantities(node: Any, path: str = "DistributionConfig") -> None:
@@ -225,7 +234,7 @@ def _aliases_of(config: dict[str, Any]) -> list[str]:
     return [str(a) for a in aliases]
 
 
-def _all_distributions() -> list[Any]:
+def all_distributions() -> list[Any]:
     out = []
     for account_backends in list(cfm.cloudfront_backends.values()):
         for backend in list(account_backends.values()):
@@ -233,7 +242,7 @@ def _all_distributions() -> list[Any]:
     return out
 
 
-def _dist_aliases(dist: Any) -> list[str]:
+def dist_aliases(dist: Any) -> list[str]:
     aliases = getattr(dist.distribution_config, "Aliases", None) or {}
     return [str(a) for a in (aliases.get("Items") or [])]
 
@@ -329,9 +338,42 @@ def _validate_behavior(backend: Any, behavior: dict[str, Any]) -> None:
         raise cf_error("NoSuchOriginRequestPolicy", "The origin request policy does not exist.")
 
 
+TENANT_ONLY = "tenant-only"
+_CONNECTION_MODES = ("direct", TENANT_ONLY)
+# What a multi-tenant distribution cannot carry: domains are its tenants', the price class
+# is fixed, IPv6 is the connection group's.
+_NOT_ON_TENANT_ONLY = ("PriceClass", "IsIPV6Enabled")
+
+
+def connection_mode(config: Any) -> str:
+    """A distribution config's ConnectionMode (a request's dict or one moto stores); AWS's
+    default is direct."""
+    if isinstance(config, dict):
+        return config.get("ConnectionMode") or "direct"
+    return config.__dict__.get("ConnectionMode") or "direct"
+
+
+def _validate_connection_mode(config: dict[str, Any], aliases: list[str]) -> None:
+    mode = connection_mode(config)
+    if mode not in _CONNECTION_MODES:
+        raise cf_error("InvalidArgument", f"The parameter ConnectionMode has an invalid value: {mode}.")
+    if mode != TENANT_ONLY:
+        return
+    if aliases:
+        raise cf_error(
+            "InvalidArgument",
+            "The parameter Aliases is not supported for a multi-tenant distribution; "
+            "its domains are those of its distribution tenants.",
+        )
+    for field in _NOT_ON_TENANT_ONLY:
+        if config.get(field) is not None:
+            raise cf_error("InvalidArgument", f"The parameter {field} is not supported for a multi-tenant distribution.")
+
+
 def validate_distribution_config(backend: Any, config: dict[str, Any], self_id: str | None) -> None:
     _check_quantities(config)
     aliases = _aliases_of(config)
+    _validate_connection_mode(config, aliases)
     quota = cfg("cloudfront_alias_quota")
     if len(aliases) > quota:
         raise cf_error(
@@ -341,7 +383,7 @@ def validate_distribution_config(backend: Any, config: dict[str, Any], self_id: 
     seen = set()
     for alias in aliases:
         low = alias.lower()
-        if len(low) > 253 or not _ALIAS_RE.match(low):
+        if len(low) > 253 or not ALIAS_RE.match(low):
             raise cf_error("InvalidArgument", "The parameter CNAME contains one or more illegal characters.")
         if low in seen:
             raise cf_error("InvalidArgument", f"The parameter CNAME contains a duplicate: {alias}.")
@@ -353,15 +395,16 @@ def validate_distribution_config(backend: Any, config: dict[str, Any], self_id: 
         _validate_behavior(backend, behavior)
     _validate_viewer_certificate(backend, config, aliases)
     if seen:
-        for dist in _all_distributions():
+        for dist in all_distributions():
             if dist.distribution_id == self_id:
                 continue
-            taken = {a.lower() for a in _dist_aliases(dist)}
+            taken = {a.lower() for a in dist_aliases(dist)}
             if taken & seen:
-                raise cf_error(
-                    "CNAMEAlreadyExists",
-                    "One or more of the CNAMEs you provided are already associated with a different resource.",
-                )
+                raise cf_error("CNAMEAlreadyExists", CNAME_TAKEN)
+        from . import saas
+
+        if any(saas.tenant_of_domain(alias) is not None for alias in seen):
+            raise cf_error("CNAMEAlreadyExists", CNAME_TAKEN)
     _check_policy_associations(backend, config, self_id)
 
 
@@ -411,6 +454,10 @@ def _fix_behavior(behavior: Any, raw: dict[str, Any]) -> None:
 
 
 def _fix_readback(config: Any, raw: dict[str, Any]) -> None:
+    if connection_mode(config) == TENANT_ONLY:
+        # moto fills in defaults that AWS refuses on a multi-tenant distribution
+        for field in _NOT_ON_TENANT_ONLY:
+            config.__dict__[field] = None
     _fix_behavior(config.DefaultCacheBehavior, raw.get("DefaultCacheBehavior") or {})
     raw_items = (raw.get("CacheBehaviors") or {}).get("Items") or []
     for i, behavior in enumerate((getattr(config, "CacheBehaviors", None) or {}).get("Items") or []):
@@ -434,15 +481,31 @@ def _fix_readback(config: Any, raw: dict[str, Any]) -> None:
             coc.origin_ssl_protocols = {"Quantity": 1, "Items": ["TLSv1.2"]}
 
 
+def start_deploy(thing: Any) -> None:
+    """A change of `thing` (a distribution, connection group or tenant) starts deploying:
+    InProgress for the configured reads, or (time model on) for the deploy time."""
+    thing._honest_reads_left = cfg("cloudfront_deploy_reads")
+    thing._honest_changed_at = STATE.clock.now() if STATE.clock is not None else time.monotonic()
+
+
+def read_status(thing: Any) -> str:
+    """The status one Get read of `thing` sees; the read counts towards its deployment."""
+    status = deploy_status(thing)
+    left = thing.__dict__.get("_honest_reads_left", 0)
+    if left > 0 and STATE.clock is None:
+        thing._honest_reads_left = left - 1
+    return status
+
+
 def _after_change(dist: Any, raw: dict[str, Any]) -> None:
-    dist.etag = _new_etag()
-    dist._honest_reads_left = cfg("cloudfront_deploy_reads")
-    dist._honest_changed_at = STATE.clock.now() if STATE.clock is not None else time.monotonic()
-    dist.last_modified_time = _now().isoformat().replace("+00:00", "Z")
+    dist.etag = new_etag()
+    start_deploy(dist)
+    dist.last_modified_time = utc_now().isoformat().replace("+00:00", "Z")
     _fix_readback(dist.distribution_config, raw)
 
 
-def _status(self: Any) -> str:
+def deploy_status(self: Any) -> str:
+    """The current status of a distribution, connection group or tenant, without a read."""
     clock = STATE.clock
     if clock is not None:
         # A distribution's status is that of its latest change: each one restarts the deploy.
@@ -492,7 +555,7 @@ def create_distribution_with_tags(self: Any, distribution_config: dict[str, Any]
     return dist, dist.location, dist.etag
 
 
-def _check_if_match(current: str, if_match: Any) -> None:
+def check_if_match(current: str, if_match: Any) -> None:
     if not if_match:
         raise cf_error("InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.")
     if if_match != current:
@@ -506,11 +569,16 @@ def update_distribution(self: Any, dist_config: dict[str, Any], _id: str, if_mat
     if _id is None or _id not in self.distributions:
         raise NoSuchDistribution
     dist = self.distributions[_id]
-    _check_if_match(dist.etag, if_match)
+    check_if_match(dist.etag, if_match)
     if not dist_config:
         raise cf_error("MissingBody", "This operation requires a body. Ensure that the body is present and the Content-Type header is set.")
     if dist_config.get("CallerReference") != dist.distribution_config.caller_reference:
         raise cf_error("IllegalUpdate", "The update contains modifications that are not allowed: CallerReference cannot be changed.")
+    if connection_mode(dist_config) != connection_mode(dist.distribution_config):
+        raise cf_error(
+            "IllegalUpdate",
+            "The update contains modifications that are not allowed: ConnectionMode cannot be changed.",
+        )
     validate_distribution_config(self, dist_config, _id)
     raw = copy.deepcopy(dist_config)
     dist, _location, _etag = _orig_update(self, dist_config, _id, if_match)
@@ -522,10 +590,17 @@ def delete_distribution(self: Any, distribution_id: str, if_match: Any) -> None:
     if distribution_id not in self.distributions:
         raise NoSuchDistribution
     dist = self.distributions[distribution_id]
-    _check_if_match(dist.etag, if_match)
+    check_if_match(dist.etag, if_match)
+    from . import saas
+
+    if saas.tenants_of_distribution(distribution_id):
+        raise cf_error(
+            "ResourceInUse",
+            "The multi-tenant distribution cannot be deleted while it has distribution tenants.",
+        )
     if dist.distribution_config.Enabled:
         raise cf_error("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.")
-    if cfg("cloudfront_delete_requires_deployed") and _status(dist) != "Deployed":
+    if cfg("cloudfront_delete_requires_deployed") and deploy_status(dist) != "Deployed":
         raise cf_error(
             "DistributionNotDisabled",
             "The distribution you are trying to delete has not been disabled (the change that disabled it is still in progress).",
@@ -548,7 +623,9 @@ def _resource_exists(self: Any, arn: str) -> bool:
     for kvs in self.key_value_stores.values():
         if kvs.arn == arn:
             return True
-    return False
+    from . import saas
+
+    return saas.owns_arn(self, arn)
 
 
 def _check_resource(self: Any, arn: str) -> None:
@@ -582,11 +659,7 @@ def untag_resource(self: Any, arn: str, tag_keys: list[str]) -> None:
 def resp_get_distribution(self: Any) -> ActionResult:
     distribution_id = self._get_param("Id")
     dist, etag = self.backend.get_distribution(distribution_id)
-    status = _status(dist)
-    left = dist.__dict__.get("_honest_reads_left", 0)
-    if left > 0 and STATE.clock is None:
-        dist._honest_reads_left = left - 1
-    return ActionResult({"Distribution": _StatusView(dist, status), "ETag": etag})
+    return ActionResult({"Distribution": _StatusView(dist, read_status(dist)), "ETag": etag})
 
 
 # ---------------------------------------------------------------------------
@@ -718,7 +791,7 @@ def _distributions_using(kind: str, policy_id: str) -> list[str]:
     """Ids of the distributions whose default or other cache behaviours name the policy."""
     return [
         dist.distribution_id
-        for dist in _all_distributions()
+        for dist in all_distributions()
         if policy_id in _policy_ids(dist.distribution_config, kind)
     ]
 
@@ -785,7 +858,7 @@ def _get_policy_action(self: Any, kind: str, config_only: bool) -> ActionResult:
 def _own_policy(self: Any, kind: str, action: str, verb: str) -> Any:
     """The policy a change names, when its If-Match is current and it is not a managed one."""
     policy = _get_policy(self.backend, kind, self._get_param("Id"))
-    _check_if_match(policy.etag, self._get_param("IfMatch"))
+    check_if_match(policy.etag, self._get_param("IfMatch"))
     if policy.type == "managed":
         raise cf_error(action, f"A managed {_KIND[kind]['label']} cannot be {verb}.")
     return policy
@@ -798,8 +871,8 @@ def _update_policy(self: Any, kind: str) -> ActionResult:
     if _name_taken(self.backend, kind, config["Name"], policy.id):
         raise cf_error(k["exists"], f"A {k['label']} with this name already exists. You must provide a unique name.")
     policy.config = config
-    policy.etag = _new_etag()
-    policy.last_modified_time = _now()
+    policy.etag = new_etag()
+    policy.last_modified_time = utc_now()
     return ActionResult({k["result_key"]: policy.as_result(), "ETag": policy.etag})
 
 
@@ -872,8 +945,31 @@ def _install_policy_actions() -> None:
         cfu.url_paths[f"{{0}}/{API}/{path}/(?P<policy_id>[^/]+)/config$"] = dispatch
 
 
+_orig_result_to_response = BaseXMLSerializer._serialized_result_to_response
+
+
+def _serialized_result_to_response(self: Any, resp: Any, result: Any, shape: Any, serialized_result: Any) -> Any:
+    """CloudFront answers an output without a payload member (ListDistributionTenants,
+    ListConnectionGroups...) with the output shape's name as the root element
+    (``<ListDistributionTenantsResult>``), which the AWS SDK for Rust insists on; moto
+    writes ``<OperationResponse>``."""
+    if (
+        isinstance(self, RestXMLSerializer)
+        and shape is not None
+        and self.operation_model.service_model.endpoint_prefix == "cloudfront"
+        and "payload" not in shape.serialization
+    ):
+        wrapper = {shape.name: serialized_result}
+        self._serialize_namespace_attribute(wrapper[shape.name])
+        resp["body"] = self._serialize_body(wrapper)
+        resp["headers"]["Content-Type"] = self.CONTENT_TYPE
+        return resp
+    return _orig_result_to_response(self, resp, result, shape, serialized_result)
+
+
 def install() -> None:
-    cfm.Distribution.status = property(_status)  # type: ignore[assignment]
+    BaseXMLSerializer._serialized_result_to_response = _serialized_result_to_response  # type: ignore[method-assign]
+    cfm.Distribution.status = property(deploy_status)  # type: ignore[assignment]
     cfm.Distribution.advance = lambda self: None  # type: ignore[method-assign]
     cfm.Distribution.staging = False  # required in DistributionSummary; moto leaves it out
     cfm.CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags  # type: ignore[method-assign]

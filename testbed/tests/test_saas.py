@@ -1,0 +1,346 @@
+"""CloudFront SaaS Manager: multi-tenant distributions, connection groups and distribution tenants
+refuse what AWS refuses and accept the valid counterpart."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from conftest import ACCOUNT, dist_config, expect_error
+
+NS = "{http://cloudfront.amazonaws.com/doc/2020-05-31/}"
+
+
+def tenant_only_config(ref: str, **kwargs) -> dict:
+    config = dist_config(ref, **kwargs)
+    config["ConnectionMode"] = "tenant-only"
+    del config["Aliases"]
+    return config
+
+
+def multi_tenant(cf, ref="mt") -> tuple[str, str]:
+    resp = cf.create_distribution(DistributionConfig=tenant_only_config(ref))
+    return resp["Distribution"]["Id"], resp["ETag"]
+
+
+def group(cf, name="cg", **kwargs) -> dict:
+    resp = cf.create_connection_group(Name=name, **kwargs)
+    return {**resp["ConnectionGroup"], "ETag": resp["ETag"]}
+
+
+def tenant(cf, dist_id, name="acme", domains=("acme.example.com",), group_id=None, **kwargs) -> dict:
+    params = dict(DistributionId=dist_id, Name=name, Domains=[{"Domain": d} for d in domains], **kwargs)
+    if group_id:
+        params["ConnectionGroupId"] = group_id
+    resp = cf.create_distribution_tenant(**params)
+    return {**resp["DistributionTenant"], "ETag": resp["ETag"]}
+
+
+def deployed(cf, get, **kwargs) -> dict:
+    """Reads until the thing says Deployed; answers the last read."""
+    for _ in range(10):
+        resp = get(**kwargs)
+        body = resp.get("ConnectionGroup") or resp.get("DistributionTenant")
+        if body["Status"] == "Deployed":
+            return {**body, "ETag": resp["ETag"]}
+    raise AssertionError("never deployed")
+
+
+# ---------------------------------------------------------------------------
+# Multi-tenant distributions
+# ---------------------------------------------------------------------------
+def test_tenant_only_connection_mode_round_trips(cf):
+    dist_id, etag = multi_tenant(cf)
+    got = cf.get_distribution_config(Id=dist_id)
+    config = got["DistributionConfig"]
+    assert config["ConnectionMode"] == "tenant-only"
+    assert "PriceClass" not in config and "IsIPV6Enabled" not in config
+    assert cf.get_distribution(Id=dist_id)["Distribution"]["DistributionConfig"]["ConnectionMode"] == "tenant-only"
+    # what was read can be sent back as is
+    resp = cf.update_distribution(Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
+    assert resp["Distribution"]["DistributionConfig"]["ConnectionMode"] == "tenant-only"
+    resp = cf.create_distribution_with_tags(
+        DistributionConfigWithTags={"DistributionConfig": tenant_only_config("mt2"), "Tags": {"Items": []}}
+    )
+    assert resp["Distribution"]["DistributionConfig"]["ConnectionMode"] == "tenant-only"
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("Aliases", {"Quantity": 1, "Items": ["a.example.com"]}), ("PriceClass", "PriceClass_100"), ("IsIPV6Enabled", True)],
+)
+def test_tenant_only_refuses_aliases_price_class_and_ipv6(cf, field, value):
+    config = tenant_only_config("mt")
+    config[field] = value
+    expect_error(cf.create_distribution, "InvalidArgument", 400, DistributionConfig=config)
+    dist_id, etag = multi_tenant(cf)
+    expect_error(cf.update_distribution, "InvalidArgument", 400, Id=dist_id, IfMatch=etag, DistributionConfig=config)
+
+
+def test_connection_mode_cannot_change(cf):
+    dist_id, etag = multi_tenant(cf)
+    expect_error(cf.update_distribution, "IllegalUpdate", 400, Id=dist_id, IfMatch=etag, DistributionConfig=dist_config("mt"))
+    config = dist_config("std")
+    std = cf.create_distribution(DistributionConfig=config)
+    config["ConnectionMode"] = "tenant-only"
+    del config["Aliases"]
+    expect_error(
+        cf.update_distribution, "IllegalUpdate", 400,
+        Id=std["Distribution"]["Id"], IfMatch=std["ETag"], DistributionConfig=config,
+    )
+
+
+def test_delete_of_multi_tenant_distribution_with_tenants_is_409_resource_in_use(cf):
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id)
+    config = cf.get_distribution_config(Id=dist_id)
+    config["DistributionConfig"]["Enabled"] = False
+    etag = cf.update_distribution(Id=dist_id, IfMatch=config["ETag"], DistributionConfig=config["DistributionConfig"])["ETag"]
+    cf.get_distribution(Id=dist_id)
+    expect_error(cf.delete_distribution, "ResourceInUse", 409, Id=dist_id, IfMatch=etag)
+    t = cf.update_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"], Enabled=False)
+    t = deployed(cf, cf.get_distribution_tenant, Identifier=t["DistributionTenant"]["Id"])
+    cf.delete_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"])
+    cf.delete_distribution(Id=dist_id, IfMatch=etag)
+
+
+# ---------------------------------------------------------------------------
+# Connection groups
+# ---------------------------------------------------------------------------
+def test_connection_group_create_answers_its_identity_and_deploys_after_reads(cf, control, raw_cf):
+    control.config(cloudfront_deploy_reads=2)
+    g = group(cf, "edge-cg", Ipv6Enabled=False, Tags={"Items": [{"Key": "owner", "Value": "edge"}]})
+    assert raw_cf.last["status"] == 201
+    assert raw_cf.last["headers"]["etag"] == g["ETag"]
+    assert re.fullmatch(r"cg_[0-9A-Za-z]{27}", g["Id"])
+    assert g["Arn"] == f"arn:aws:cloudfront::{ACCOUNT}:connection-group/{g['Id']}"
+    assert re.fullmatch(r"d[0-9a-z]+\.cloudfront\.net", g["RoutingEndpoint"])
+    assert (g["Name"], g["Ipv6Enabled"], g["Enabled"], g["Status"]) == ("edge-cg", False, True, "InProgress")
+    assert g["Tags"]["Items"] == [{"Key": "owner", "Value": "edge"}]
+    statuses = [cf.get_connection_group(Identifier=g["Id"])["ConnectionGroup"]["Status"] for _ in range(3)]
+    assert statuses == ["InProgress", "InProgress", "Deployed"]
+    for identifier in (g["Name"], g["Arn"]):
+        got = cf.get_connection_group(Identifier=identifier)
+        assert (got["ConnectionGroup"]["Id"], got["ETag"]) == (g["Id"], g["ETag"])
+    assert control.calls()["cloudfront:GetConnectionGroup"] == 5  # by ARN too (its "/" sent as %2F)
+    by_endpoint = cf.get_connection_group_by_routing_endpoint(RoutingEndpoint=g["RoutingEndpoint"])
+    assert by_endpoint["ConnectionGroup"]["Id"] == g["Id"]
+    assert group(cf, "other")["Ipv6Enabled"] is True  # AWS's default
+
+
+def test_connection_group_name_is_unique_and_unknown_is_404(cf):
+    group(cf, "cg")
+    expect_error(cf.create_connection_group, "EntityAlreadyExists", 409, Name="cg")
+    expect_error(cf.get_connection_group, "EntityNotFound", 404, Identifier="cg_missing")
+    expect_error(cf.get_connection_group_by_routing_endpoint, "EntityNotFound", 404, RoutingEndpoint="d1.cloudfront.net")
+
+
+def test_connection_group_update_needs_current_if_match(cf, control):
+    control.config(cloudfront_deploy_reads=0)
+    g = group(cf)
+    expect_error(cf.update_connection_group, "InvalidIfMatchVersion", 400, Id=g["Id"], IfMatch="", Enabled=False)
+    updated = cf.update_connection_group(Id=g["Id"], IfMatch=g["ETag"], Enabled=False, Ipv6Enabled=False)
+    assert updated["ETag"] != g["ETag"]
+    assert (updated["ConnectionGroup"]["Enabled"], updated["ConnectionGroup"]["Ipv6Enabled"]) == (False, False)
+    expect_error(cf.update_connection_group, "PreconditionFailed", 412, Id=g["Id"], IfMatch=g["ETag"], Enabled=True)
+    assert cf.get_connection_group(Identifier=g["Id"])["ConnectionGroup"]["Enabled"] is False
+    expect_error(cf.update_connection_group, "EntityNotFound", 404, Id="cg_missing", IfMatch="X", Enabled=True)
+
+
+def test_connection_group_delete_rules(cf, control):
+    g = group(cf)
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id, group_id=g["Id"])
+    expect_error(cf.delete_connection_group, "InvalidIfMatchVersion", 400, Id=g["Id"], IfMatch="")
+    expect_error(cf.delete_connection_group, "PreconditionFailed", 412, Id=g["Id"], IfMatch="ESTALE")
+    expect_error(cf.delete_connection_group, "CannotDeleteEntityWhileInUse", 409, Id=g["Id"], IfMatch=g["ETag"])
+    t = cf.update_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"], Enabled=False)
+    t = deployed(cf, cf.get_distribution_tenant, Identifier=t["DistributionTenant"]["Id"])
+    cf.delete_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"])
+    expect_error(cf.delete_connection_group, "ResourceNotDisabled", 409, Id=g["Id"], IfMatch=g["ETag"])
+    etag = cf.update_connection_group(Id=g["Id"], IfMatch=g["ETag"], Enabled=False)["ETag"]
+    # the disabling is still InProgress
+    expect_error(cf.delete_connection_group, "ResourceNotDisabled", 409, Id=g["Id"], IfMatch=etag)
+    g = deployed(cf, cf.get_connection_group, Identifier=g["Id"])
+    cf.delete_connection_group(Id=g["Id"], IfMatch=g["ETag"])
+    expect_error(cf.get_connection_group, "EntityNotFound", 404, Identifier=g["Id"])
+    expect_error(cf.delete_connection_group, "EntityNotFound", 404, Id=g["Id"], IfMatch=g["ETag"])
+
+
+def test_list_connection_groups_pages(cf, raw_cf):
+    ids = [group(cf, f"cg{i}")["Id"] for i in range(3)]
+    page = cf.list_connection_groups(MaxItems=2)
+    root = ET.fromstring(raw_cf.last["body"])
+    assert root.tag == f"{NS}ListConnectionGroupsResult"  # the AWS SDK for Rust insists on it
+    assert [g["Id"] for g in page["ConnectionGroups"]] == ids[:2]
+    assert all(g["ETag"] and g["RoutingEndpoint"] for g in page["ConnectionGroups"])
+    rest = cf.list_connection_groups(Marker=page["NextMarker"], MaxItems=2)
+    assert [g["Id"] for g in rest["ConnectionGroups"]] == ids[2:]
+    assert "NextMarker" not in rest
+
+
+def test_connection_group_tags(cf):
+    g = group(cf, Tags={"Items": [{"Key": "a", "Value": "1"}]})
+    cf.tag_resource(Resource=g["Arn"], Tags={"Items": [{"Key": "b", "Value": "2"}]})
+    cf.untag_resource(Resource=g["Arn"], TagKeys={"Items": ["a"]})
+    assert cf.list_tags_for_resource(Resource=g["Arn"])["Tags"]["Items"] == [{"Key": "b", "Value": "2"}]
+
+
+# ---------------------------------------------------------------------------
+# Distribution tenants
+# ---------------------------------------------------------------------------
+def test_tenant_create_answers_its_identity_and_deploys_after_reads(cf, control, raw_cf):
+    control.config(cloudfront_deploy_reads=2)
+    g = group(cf)
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id, domains=["Shop.Example.com", "www.example.com"], group_id=g["Id"],
+               Tags={"Items": [{"Key": "tenant", "Value": "acme"}]})
+    assert raw_cf.last["status"] == 201
+    assert raw_cf.last["headers"]["etag"] == t["ETag"]
+    assert re.fullmatch(r"dt_[0-9A-Za-z]{27}", t["Id"])
+    assert t["Arn"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution-tenant/{t['Id']}"
+    assert (t["DistributionId"], t["ConnectionGroupId"], t["Enabled"], t["Status"]) == (dist_id, g["Id"], True, "InProgress")
+    assert [d["Domain"] for d in t["Domains"]] == ["shop.example.com", "www.example.com"]
+    assert cf.list_tags_for_resource(Resource=t["Arn"])["Tags"]["Items"] == [{"Key": "tenant", "Value": "acme"}]
+    statuses = [cf.get_distribution_tenant(Identifier=t["Id"])["DistributionTenant"]["Status"] for _ in range(3)]
+    assert statuses == ["InProgress", "InProgress", "Deployed"]
+    for identifier in (t["Name"], t["Arn"]):
+        got = cf.get_distribution_tenant(Identifier=identifier)
+        assert (got["DistributionTenant"]["Id"], got["ETag"]) == (t["Id"], t["ETag"])
+    by_domain = cf.get_distribution_tenant_by_domain(Domain="WWW.example.com")
+    assert (by_domain["DistributionTenant"]["Id"], by_domain["ETag"]) == (t["Id"], t["ETag"])
+    expect_error(cf.get_distribution_tenant_by_domain, "EntityNotFound", 404, Domain="nobody.example.com")
+    expect_error(cf.get_distribution_tenant, "EntityNotFound", 404, Identifier="dt_missing")
+
+
+def test_tenant_needs_an_existing_tenant_only_distribution(cf):
+    expect_error(cf.create_distribution_tenant, "EntityNotFound", 404,
+                 DistributionId="E000000000000", Name="t", Domains=[{"Domain": "t.example.com"}])
+    std = cf.create_distribution(DistributionConfig=dist_config("std"))["Distribution"]["Id"]
+    expect_error(cf.create_distribution_tenant, "InvalidAssociation", 409,
+                 DistributionId=std, Name="t", Domains=[{"Domain": "t.example.com"}])
+
+
+def test_tenant_name_unique_domains_required_group_must_exist(cf):
+    dist_id, _ = multi_tenant(cf)
+    tenant(cf, dist_id, name="acme")
+    expect_error(cf.create_distribution_tenant, "EntityAlreadyExists", 409,
+                 DistributionId=dist_id, Name="acme", Domains=[{"Domain": "other.example.com"}])
+    expect_error(cf.create_distribution_tenant, "InvalidArgument", 400, DistributionId=dist_id, Name="t2", Domains=[])
+    expect_error(cf.create_distribution_tenant, "InvalidArgument", 400,
+                 DistributionId=dist_id, Name="t2", Domains=[{"Domain": "bad host.example.com"}])
+    expect_error(cf.create_distribution_tenant, "InvalidArgument", 400,
+                 DistributionId=dist_id, Name="t2", Domains=[{"Domain": "a.example.com"}, {"Domain": "A.example.com"}])
+    expect_error(cf.create_distribution_tenant, "EntityNotFound", 404,
+                 DistributionId=dist_id, Name="t2", Domains=[{"Domain": "t2.example.com"}], ConnectionGroupId="cg_missing")
+
+
+def test_tenant_domain_conflicts_are_409_cname_already_exists(cf):
+    cf.create_distribution(DistributionConfig=dist_config("std", aliases=["shop.example.com"]))
+    dist_id, _ = multi_tenant(cf)
+    expect_error(cf.create_distribution_tenant, "CNAMEAlreadyExists", 409,
+                 DistributionId=dist_id, Name="t1", Domains=[{"Domain": "SHOP.example.com"}])
+    t1 = tenant(cf, dist_id, name="t1", domains=["blog.example.com"])
+    # another tenant's domain, case-insensitively
+    expect_error(cf.create_distribution_tenant, "CNAMEAlreadyExists", 409,
+                 DistributionId=dist_id, Name="t2", Domains=[{"Domain": "new.example.com"}, {"Domain": "Blog.example.com"}])
+    t2 = tenant(cf, dist_id, name="t2", domains=["new.example.com"])
+    for domains in (["new.example.com", "blog.example.com"], ["shop.example.com"]):
+        expect_error(cf.update_distribution_tenant, "CNAMEAlreadyExists", 409,
+                     Id=t2["Id"], IfMatch=t2["ETag"], Domains=[{"Domain": d} for d in domains])
+    # a tenant's own domains do not conflict; a released domain may move
+    t1 = cf.update_distribution_tenant(Id=t1["Id"], IfMatch=t1["ETag"], Domains=[{"Domain": "blog.example.com"}])
+    cf.update_distribution_tenant(Id=t1["DistributionTenant"]["Id"], IfMatch=t1["ETag"], Domains=[{"Domain": "b.example.com"}])
+    cf.update_distribution_tenant(Id=t2["Id"], IfMatch=t2["ETag"], Domains=[{"Domain": "blog.example.com"}])
+
+
+def test_standard_alias_that_is_a_tenant_domain_is_409_cname_already_exists(cf):
+    dist_id, _ = multi_tenant(cf)
+    tenant(cf, dist_id, domains=["acme.example.com"])
+    expect_error(cf.create_distribution, "CNAMEAlreadyExists", 409,
+                 DistributionConfig=dist_config("std", aliases=["ACME.example.com"]))
+    std = cf.create_distribution(DistributionConfig=dist_config("std", aliases=["x.example.com"]))
+    expect_error(cf.update_distribution, "CNAMEAlreadyExists", 409,
+                 Id=std["Distribution"]["Id"], IfMatch=std["ETag"],
+                 DistributionConfig=dist_config("std", aliases=["x.example.com", "acme.example.com"]))
+
+
+def test_tenant_update_needs_current_if_match_and_replaces_domains(cf, control):
+    control.config(cloudfront_deploy_reads=1)
+    g = group(cf)
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id, domains=["a.example.com", "b.example.com"])
+    expect_error(cf.update_distribution_tenant, "InvalidIfMatchVersion", 400, Id=t["Id"], IfMatch="", Enabled=False)
+    resp = cf.update_distribution_tenant(
+        Id=t["Id"], IfMatch=t["ETag"], Domains=[{"Domain": "c.example.com"}], Enabled=False, ConnectionGroupId=g["Id"]
+    )
+    updated = resp["DistributionTenant"]
+    assert resp["ETag"] != t["ETag"]
+    assert ([d["Domain"] for d in updated["Domains"]], updated["Enabled"]) == (["c.example.com"], False)
+    assert (updated["ConnectionGroupId"], updated["Status"]) == (g["Id"], "InProgress")
+    expect_error(cf.update_distribution_tenant, "PreconditionFailed", 412,
+                 Id=t["Id"], IfMatch=t["ETag"], Domains=[{"Domain": "d.example.com"}])
+    expect_error(cf.update_distribution_tenant, "InvalidArgument", 400, Id=t["Id"], IfMatch=resp["ETag"], Domains=[])
+    expect_error(cf.update_distribution_tenant, "EntityNotFound", 404, Id="dt_missing", IfMatch="X", Enabled=True)
+    # the released domains are free again
+    tenant(cf, dist_id, name="t2", domains=["a.example.com"])
+
+
+def test_tenant_delete_rules(cf):
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id)
+    expect_error(cf.delete_distribution_tenant, "InvalidIfMatchVersion", 400, Id=t["Id"], IfMatch="")
+    expect_error(cf.delete_distribution_tenant, "PreconditionFailed", 412, Id=t["Id"], IfMatch="ESTALE")
+    expect_error(cf.delete_distribution_tenant, "ResourceNotDisabled", 409, Id=t["Id"], IfMatch=t["ETag"])
+    etag = cf.update_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"], Enabled=False)["ETag"]
+    expect_error(cf.delete_distribution_tenant, "ResourceNotDisabled", 409, Id=t["Id"], IfMatch=etag)
+    t = deployed(cf, cf.get_distribution_tenant, Identifier=t["Id"])
+    cf.delete_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"])
+    expect_error(cf.get_distribution_tenant, "EntityNotFound", 404, Identifier=t["Id"])
+    expect_error(cf.list_tags_for_resource, "NoSuchResource", 404, Resource=t["Arn"])
+    # its domains are free again
+    tenant(cf, dist_id, name="again")
+
+
+def test_list_distribution_tenants_filters_and_pages(cf, control, raw_cf):
+    g = group(cf)
+    d1, _ = multi_tenant(cf, "mt1")
+    d2, _ = multi_tenant(cf, "mt2")
+    on_d1 = [tenant(cf, d1, name=f"t{i}", domains=[f"t{i}.example.com"])["Id"] for i in range(3)]
+    on_d2 = tenant(cf, d2, name="other", domains=["other.example.com"], group_id=g["Id"])["Id"]
+    page = cf.list_distribution_tenants(AssociationFilter={"DistributionId": d1}, MaxItems=2)
+    assert ET.fromstring(raw_cf.last["body"]).tag == f"{NS}ListDistributionTenantsResult"
+    assert [t["Id"] for t in page["DistributionTenantList"]] == on_d1[:2]
+    first = page["DistributionTenantList"][0]
+    assert first["ETag"] and first["Domains"] == [{"Domain": "t0.example.com", "Status": "active"}]
+    assert first["Status"] == "InProgress"  # listing does not consume deploy reads
+    rest = cf.list_distribution_tenants(AssociationFilter={"DistributionId": d1}, Marker=page["NextMarker"], MaxItems=2)
+    assert [t["Id"] for t in rest["DistributionTenantList"]] == on_d1[2:]
+    assert "NextMarker" not in rest
+    by_group = cf.list_distribution_tenants(AssociationFilter={"ConnectionGroupId": g["Id"]})
+    assert [t["Id"] for t in by_group["DistributionTenantList"]] == [on_d2]
+    assert len(cf.list_distribution_tenants()["DistributionTenantList"]) == 4
+    expect_error(cf.list_distribution_tenants, "InvalidArgument", 400, Marker="dt_unknown")
+
+
+# ---------------------------------------------------------------------------
+# Counting and faults
+# ---------------------------------------------------------------------------
+def test_saas_calls_are_counted_and_faultable(cf, control):
+    dist_id, _ = multi_tenant(cf)
+    g = group(cf)
+    tenant(cf, dist_id, group_id=g["Id"])
+    cf.get_distribution_tenant_by_domain(Domain="acme.example.com")
+    cf.list_distribution_tenants()
+    cf.list_connection_groups()
+    calls = control.calls()
+    for op in ("CreateConnectionGroup", "CreateDistributionTenant", "GetDistributionTenantByDomain",
+               "ListDistributionTenants", "ListConnectionGroups"):
+        assert calls[f"cloudfront:{op}"] == 1, calls
+    status, _ = control.request("POST", "faults", {"match": "cloudfront:CreateDistributionTenant", "error": "throttle", "count": 1})
+    assert status == 200
+    expect_error(cf.create_distribution_tenant, "Throttling", 400,
+                 DistributionId=dist_id, Name="t2", Domains=[{"Domain": "t2.example.com"}])
+    tenant(cf, dist_id, name="t2", domains=["t2.example.com"])
+    assert control.request("GET", "calls")[1]["faults_injected"] == {"cloudfront:CreateDistributionTenant": 1}
