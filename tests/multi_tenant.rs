@@ -1,8 +1,9 @@
 //! `distribution_mode = "multi_tenant"` end to end, with a real Terraform (1.15.5 and 1.0.3)
-//! against ministack, the emulator of CloudFront SaaS Manager the project did not write (the
-//! project's own has no multi-tenant distributions): create, a second plan with nothing to do,
-//! import, repair of a distribution tenant deleted by hand, refusal of a domain someone else
-//! holds, destroy leaving nothing.
+//! against both emulators: ministack, which the project did not write, and the project's own,
+//! which also counts the calls and makes tenants and connection groups deploy after reads
+//! (so deletions meet `ResourceNotDisabled` until their disabling is deployed): create, a
+//! second plan with nothing to do, import, repair of a distribution tenant deleted by hand,
+//! refusal of a domain someone else holds, destroy leaving nothing.
 //!
 //! `cargo test --test multi_tenant` (add `-- --nocapture` for step timings).
 
@@ -16,7 +17,7 @@ use scene::{apply, destroy, expect_exit, plan_has_changes, plan_is_empty, state,
 const MULTI_TENANT: &str = "  distribution_mode = \"multi_tenant\"\n  rule_layout = \"per_tenant\"";
 
 /// The edge's room, read after the tenants.
-const CAPACITY: &str = "\ndata \"gateway_edge_capacity\" \"room\" {\n  edge_id    = gateway_shared_edge.main.id\n  depends_on = [gateway_tenant.t]\n}\n\noutput \"room\" {\n  value = data.gateway_edge_capacity.room\n}\n";
+const CAPACITY: &str = "\ndata \"gateway_edge_capacity\" \"room\" {\n  edge_id    = gateway_shared_edge.main.id\n  depends_on = [gateway_tenant.t]\n}\n\noutput \"room\" {\n  value = {\n    tenants      = data.gateway_edge_capacity.room.tenants\n    aliases_free = data.gateway_edge_capacity.room.aliases_free\n    tenants_free = data.gateway_edge_capacity.room.tenants_free\n  }\n}\n";
 
 /// The provider, a multi-tenant edge and `gateway_tenant.t[...]` for each of `names`.
 fn config(scene: &Scene, names: &[&str]) -> String {
@@ -175,7 +176,8 @@ fn assert_nothing_left(scene: &Scene) {
     scene.assert_nothing_left(&[]);
 }
 
-/// Deletes the distribution tenant of `host` by hand (disabled first, as CloudFront asks).
+/// Deletes the distribution tenant of `host` by hand: disabled first, and deleted once the
+/// disabling is deployed, as CloudFront asks.
 fn delete_tenant_by_hand(scene: &Scene, host: &str) {
     with_cloudfront(scene, |cloudfront| async move {
         let got = cloudfront
@@ -192,7 +194,7 @@ fn delete_tenant_by_hand(scene: &Scene, host: &str) {
             .into_iter()
             .map(|d| cf::DomainItem::builder().domain(d.domain).build().unwrap())
             .collect();
-        let disabled = cloudfront
+        cloudfront
             .update_distribution_tenant()
             .id(&id)
             .if_match(got.e_tag.unwrap())
@@ -201,13 +203,31 @@ fn delete_tenant_by_hand(scene: &Scene, host: &str) {
             .send()
             .await
             .expect("UpdateDistributionTenant");
-        cloudfront
-            .delete_distribution_tenant()
-            .id(&id)
-            .if_match(disabled.e_tag.unwrap())
-            .send()
-            .await
-            .expect("DeleteDistributionTenant");
+        for _ in 0..50 {
+            let read = cloudfront
+                .get_distribution_tenant()
+                .identifier(&id)
+                .send()
+                .await
+                .expect("GetDistributionTenant");
+            let deployed = read
+                .distribution_tenant
+                .as_ref()
+                .and_then(|t| t.status.as_deref())
+                == Some("Deployed");
+            if deployed {
+                cloudfront
+                    .delete_distribution_tenant()
+                    .id(&id)
+                    .if_match(read.e_tag.unwrap())
+                    .send()
+                    .await
+                    .expect("DeleteDistributionTenant");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("distribution tenant {id} never deployed its disabling");
     });
 }
 
@@ -239,7 +259,10 @@ fn tenant_elsewhere(scene: &Scene, host: &str) -> (String, String) {
     with_cloudfront(scene, |cloudfront| async move {
         let mut config = common::emulator::distribution_config("someone-else-saas", &[]);
         config.connection_mode = Some(cf::ConnectionMode::TenantOnly);
+        // What a multi-tenant distribution cannot carry.
         config.aliases = None;
+        config.is_ipv6_enabled = None;
+        config.price_class = None;
         let distribution = cloudfront
             .create_distribution()
             .distribution_config(config)
@@ -265,11 +288,24 @@ fn tenant_elsewhere(scene: &Scene, host: &str) -> (String, String) {
     })
 }
 
-fn lifecycle(version: &'static str) {
-    let scene = Scene::on_ministack(&format!("multi-tenant-{version}"));
+fn lifecycle(version: &'static str, scene: Scene, counted: bool) {
     let names = ["acme", "kite", "zeta"];
     let ws = scene.workspace(version, &config(&scene, &names));
     apply(&ws, "a multi-tenant edge and three tenants");
+    if counted {
+        // One CreateDistributionTenant per tenant, no alias list to rewrite.
+        let calls = scene.calls();
+        eprintln!(
+            "[{}] AWS calls of the create:\n{}",
+            scene.name,
+            calls.table()
+        );
+        let count = |op: &str| calls.by_operation.get(op).copied().unwrap_or_default();
+        assert_eq!(count("cloudfront:CreateDistributionTenant"), 3);
+        assert_eq!(count("cloudfront:CreateConnectionGroup"), 1);
+        assert_eq!(count("cloudfront:CreateDistributionWithTags"), 1);
+        assert_eq!(count("cloudfront:UpdateDistribution"), 0);
+    }
     let view = assert_served(&scene, &names);
     plan_is_empty(&ws, "after create");
     let resources = state(&ws);
@@ -389,6 +425,22 @@ fn lifecycle(version: &'static str) {
     ws.write("main.tf", &config(&scene, &names));
 
     destroy(&ws, "destroy");
+    if counted {
+        // A tenant is deleted right after its disabling; the project's emulator refuses that
+        // until the disabling has deployed, and the provider waits and deletes again.
+        let log = scene.emulator.control("GET", "calls?log=1", None);
+        let deletes: Vec<u64> = log["log"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["op"] == "cloudfront:DeleteDistributionTenant")
+            .filter_map(|e| e["status"].as_u64())
+            .collect();
+        assert!(
+            deletes.contains(&409) && deletes.iter().filter(|s| **s < 300).count() >= 3,
+            "{deletes:?}"
+        );
+    }
     // What was made by hand is someone else's: left as it was.
     let mut left: Vec<String> = scene.distributions().into_iter().map(|d| d.id).collect();
     left.sort();
@@ -405,12 +457,24 @@ fn lifecycle(version: &'static str) {
 
 #[test]
 fn lifecycle_on_1_15_5() {
-    lifecycle("1.15.5");
+    lifecycle("1.15.5", Scene::on_ministack("multi-tenant-1.15.5"), false);
+}
+
+#[test]
+fn lifecycle_on_the_projects_emulator_1_15_5() {
+    let scene = Scene::new("multi-tenant-honest-1.15.5");
+    lifecycle("1.15.5", scene, true);
+}
+
+#[test]
+fn lifecycle_on_the_projects_emulator_1_0_3() {
+    let scene = Scene::new("multi-tenant-honest-1.0.3");
+    lifecycle("1.0.3", scene, true);
 }
 
 #[test]
 fn lifecycle_on_1_0_3() {
-    lifecycle("1.0.3");
+    lifecycle("1.0.3", Scene::on_ministack("multi-tenant-1.0.3"), false);
 }
 
 /// `gateway_tenant.<key>[...]` for each of `names` on the edge `gateway-e2e` of another
