@@ -611,3 +611,76 @@ fn connection_groups_left_behind_or_foreign() {
     destroy(&ws, "destroy");
     assert_nothing_left(&scene);
 }
+
+/// The writes of a multi-tenant lifecycle, and whether each happens while applying (`false`)
+/// or destroying (`true`).
+const SAAS_WRITES: &[(&str, bool)] = &[
+    ("cloudfront:CreateConnectionGroup", false),
+    ("cloudfront:CreateDistributionWithTags", false),
+    ("cloudfront:CreateDistributionTenant", false),
+    ("cloudfront:UpdateDistributionTenant", true),
+    ("cloudfront:DeleteDistributionTenant", true),
+    ("cloudfront:UpdateConnectionGroup", true),
+    ("cloudfront:DeleteConnectionGroup", true),
+];
+
+/// Runs `args` until it succeeds, at most twice: a lost answer may fail the first run, and
+/// then nothing may be stuck. True when the first run absorbed it.
+fn twice(ws: &common::terraform::Workspace, args: &[&str], what: &str) -> bool {
+    let first = ws.run(args);
+    if first.success() {
+        return true;
+    }
+    eprintln!(
+        "{what}: the first run failed, running again:\n{}",
+        scene::flat(&first)
+    );
+    expect_exit(ws, args, 0, &format!("{what}, again"));
+    false
+}
+
+/// Each write of the multi-tenant mode loses its answer once (the change is made, the SDK
+/// retries a request that already took effect): the run, or the next one, converges, the plan
+/// after is empty, every tenant is served once, and the destroy leaves nothing.
+#[test]
+fn every_multi_tenant_write_survives_a_lost_answer() {
+    let scene = Scene::new("multi-tenant-lost-answers");
+    let names = ["acme", "zeta"];
+    let mut absorbed = 0;
+    for (op, destroying) in SAAS_WRITES {
+        let what = format!("lost answer of {op}");
+        let ws = scene.workspace("1.15.5", &config(&scene, &names));
+        let lost = serde_json::json!({"match": op, "error": "internal", "lost_response": true, "count": 1});
+        if !destroying {
+            scene.fault(lost.clone());
+        }
+        let apply_args = ["apply", "-auto-approve", "-input=false", "-no-color"];
+        let mut clean = twice(&ws, &apply_args, &format!("{what}: apply"));
+        plan_is_empty(&ws, &format!("{what}: plan"));
+        assert_served(&scene, &names);
+        if *destroying {
+            scene.fault(lost);
+        }
+        let destroy_args = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+        clean &= twice(&ws, &destroy_args, &format!("{what}: destroy"));
+        assert_eq!(
+            scene.armed_faults(),
+            serde_json::json!([]),
+            "{what}: the fault never fired"
+        );
+        assert_nothing_left(&scene);
+        absorbed += usize::from(clean);
+        eprintln!(
+            "{what}: {}",
+            if clean {
+                "absorbed"
+            } else {
+                "converged on the next run"
+            }
+        );
+    }
+    eprintln!(
+        "{absorbed} of {} lost answers absorbed within the same run",
+        SAAS_WRITES.len()
+    );
+}

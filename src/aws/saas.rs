@@ -13,10 +13,15 @@ use aws_sdk_cloudfront::types::{
     ConnectionGroup, DistributionTenant, DistributionTenantAssociationFilter, DomainItem, Tag, Tags,
 };
 
-use super::cloudfront::{versioned, CloudFront, Versioned};
+use super::cloudfront::{versioned, CloudFront, Versioned, ETAG_CONFLICT_MAX_ATTEMPTS};
 use super::error::AwsError;
 use super::wait::{poll_until, Deadline, Poll};
 use super::{all_pages, found};
+
+/// Whether CloudFront refused a change because the ETag sent is no longer the object's.
+fn is_stale(err: &AwsError) -> bool {
+    err.has_code("PreconditionFailed") || err.has_code("InvalidIfMatchVersion")
+}
 
 /// Status of a tenant or connection group whose last change reached every edge location.
 const DEPLOYED: &str = "Deployed";
@@ -390,28 +395,38 @@ impl CloudFront {
     }
 
     /// Disables the group when needed, waits until that is deployed, then deletes it. A
-    /// group already gone is no error.
+    /// group already gone is no error. A stale ETag (another writer, or a retried request whose
+    /// answer was lost after it took effect) starts over from a fresh read, at most
+    /// [`ETAG_CONFLICT_MAX_ATTEMPTS`] times.
     pub async fn delete_connection_group(
         &self,
         id: &str,
         deadline: &Deadline,
     ) -> Result<(), AwsError> {
-        let Some(group) = self.find_connection_group(id).await? else {
-            return Ok(());
-        };
-        let group = self
-            .update_connection_group(&group, false, group.ipv6)
-            .await?;
-        let group = if group.enabled {
-            group
-        } else {
-            self.wait_connection_group_deployed(&group.id, deadline)
-                .await?
-        };
-        let api = self.api("DeleteConnectionGroup").await;
-        match api.delete_connection_group(&group.id, &group.etag).await {
-            Err(err) if err.is_not_found() => Ok(()),
-            other => other,
+        let mut attempt = 1;
+        loop {
+            let Some(group) = self.find_connection_group(id).await? else {
+                return Ok(());
+            };
+            let result = async {
+                let group = self
+                    .update_connection_group(&group, false, group.ipv6)
+                    .await?;
+                let group = self
+                    .wait_connection_group_deployed(&group.id, deadline)
+                    .await?;
+                let api = self.api("DeleteConnectionGroup").await;
+                api.delete_connection_group(&group.id, &group.etag).await
+            }
+            .await;
+            match result {
+                Err(err) if err.is_not_found() => return Ok(()),
+                Err(err) if is_stale(&err) && attempt < ETAG_CONFLICT_MAX_ATTEMPTS => {
+                    self.conflict_pause(attempt).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -495,15 +510,35 @@ impl CloudFront {
 
     /// Disables the tenant when needed, then deletes it; when CloudFront still counts it as
     /// enabled (the disabling has not deployed yet), waits until it has and deletes again. A
-    /// tenant already gone is no error.
+    /// tenant already gone is no error. A stale ETag (another writer, or a retried request
+    /// whose answer was lost after it took effect) starts over from a fresh read, at most
+    /// [`ETAG_CONFLICT_MAX_ATTEMPTS`] times.
     pub async fn delete_distribution_tenant(
         &self,
         id: &str,
         deadline: &Deadline,
     ) -> Result<(), AwsError> {
-        let Some(mut tenant) = self.find_distribution_tenant(id).await? else {
-            return Ok(());
-        };
+        let mut attempt = 1;
+        loop {
+            let Some(tenant) = self.find_distribution_tenant(id).await? else {
+                return Ok(());
+            };
+            match self.disable_and_delete_tenant(tenant, deadline).await {
+                Err(err) if err.is_not_found() => return Ok(()),
+                Err(err) if is_stale(&err) && attempt < ETAG_CONFLICT_MAX_ATTEMPTS => {
+                    self.conflict_pause(attempt).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn disable_and_delete_tenant(
+        &self,
+        mut tenant: TenantInfo,
+        deadline: &Deadline,
+    ) -> Result<(), AwsError> {
         if tenant.enabled {
             let api = self.api("UpdateDistributionTenant").await;
             let updated = api
@@ -512,7 +547,7 @@ impl CloudFront {
             tenant = tenant_info(updated.value, updated.etag);
         }
         let api = self.api("DeleteDistributionTenant").await;
-        let deleted = match api
+        match api
             .delete_distribution_tenant(&tenant.id, &tenant.etag)
             .await
         {
@@ -522,10 +557,6 @@ impl CloudFront {
                 api.delete_distribution_tenant(&deployed.id, &deployed.etag)
                     .await
             }
-            other => other,
-        };
-        match deleted {
-            Err(err) if err.is_not_found() => Ok(()),
             other => other,
         }
     }
