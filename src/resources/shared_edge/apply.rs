@@ -491,6 +491,42 @@ pub async fn list(
     Ok(found)
 }
 
+/// Whether something the edge made outlives its distributions (a destroy or a create
+/// interrupted between its steps, or distributions deleted by hand): the policies its state
+/// names, or a multi-tenant edge's connection group. The edge then stays in state, so that a
+/// destroy removes them and an apply replaces the edge, instead of losing track of them.
+pub async fn outlived(
+    account: &Account,
+    edge_id: &str,
+    ids: &EdgeIds,
+    mode: DistributionMode,
+) -> Result<bool, AccountError> {
+    let cloudfront = &account.aws.cloudfront;
+    let cache = &ids.cache_policy_id;
+    if !cache.is_empty() && cloudfront.find_cache_policy_by_id(cache).await?.is_some() {
+        return Ok(true);
+    }
+    let origin = &ids.origin_request_policy_id;
+    if !origin.is_empty()
+        && cloudfront
+            .find_origin_request_policy_by_id(origin)
+            .await?
+            .is_some()
+    {
+        return Ok(true);
+    }
+    if mode == DistributionMode::MultiTenant {
+        if let Some(group) = cloudfront
+            .find_connection_group(&cache_policy_name(edge_id))
+            .await?
+        {
+            let tags = cloudfront.list_tags(&group.arn).await?;
+            return Ok(tags.get(crate::domain::edge::TAG_EDGE).map(String::as_str) == Some(edge_id));
+        }
+    }
+    Ok(false)
+}
+
 /// Brings an edge to `spec`: the cache policy, every pool distribution's configuration and
 /// tags, the tenants' rules when the target group changed and their AAAA records when IPv6
 /// did, then waits for the changed distributions when the edge waits for deployments.

@@ -149,6 +149,16 @@ impl Resource for SharedEdgeResource {
         if let Some(name) = schema::NAME.get(&plan.planned) {
             values::set(&mut plan.planned, "id", Value::String(name));
         }
+        // An edge that lost its distributions (see `apply::outlived`) is made again.
+        let lost = plan
+            .prior
+            .get(schema::DISTRIBUTION_IDS)
+            .and_then(Value::as_list);
+        if lost.is_some_and(|ids| ids.is_empty()) {
+            values::set(&mut plan.planned, schema::DISTRIBUTION_IDS, Value::Unknown);
+            plan.requires_replace
+                .push(schema::DISTRIBUTION_IDS.to_string());
+        }
         let layout = plan.planned.get(schema::RULE_LAYOUT.name);
         if plan.prior.is_null() && layout.is_none_or(|v| v.is_null() || v.is_unknown()) {
             let grouped = RuleLayout::Grouped.as_str();
@@ -225,7 +235,33 @@ impl Resource for SharedEdgeResource {
                 value: spec.to_value(&ids, &current.value),
                 private: current.private,
             }),
-            Ok(None) => None,
+            Ok(None) => {
+                let ids = EdgeIds::from_value(&current.value);
+                let mode = EdgeSpec::from_value(&current.value, "").record.mode;
+                match apply::outlived(&account, &name, &ids, mode).await {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        diags.warning(
+                            format!("gateway shared edge {name} has lost its distributions"),
+                            "Its distributions are gone, but its policies (or its connection group) remain. It stays in state: the next apply replaces the edge, and a destroy removes what is left.",
+                        );
+                        let mut value = current.value;
+                        values::set(
+                            &mut value,
+                            schema::DISTRIBUTION_IDS,
+                            Value::List(Vec::new()),
+                        );
+                        Some(State {
+                            value,
+                            private: current.private,
+                        })
+                    }
+                    Err(err) => {
+                        diags.push(diagnostic(&err, &action(&current.value, "reading")));
+                        Some(current)
+                    }
+                }
+            }
             Err(err) => {
                 diags.push(diagnostic(&err, &action(&current.value, "reading")));
                 Some(current)
