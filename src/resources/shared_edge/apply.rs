@@ -516,13 +516,7 @@ pub async fn outlived(
         return Ok(true);
     }
     if mode == DistributionMode::MultiTenant {
-        if let Some(group) = cloudfront
-            .find_connection_group(&cache_policy_name(edge_id))
-            .await?
-        {
-            let tags = cloudfront.list_tags(&group.arn).await?;
-            return Ok(tags.get(crate::domain::edge::TAG_EDGE).map(String::as_str) == Some(edge_id));
-        }
+        return multi::exists(account, edge_id).await;
     }
     Ok(false)
 }

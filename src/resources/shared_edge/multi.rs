@@ -4,6 +4,7 @@
 
 use super::model::EdgeSpec;
 use crate::account::{Account, AccountError};
+use crate::aws::saas::GroupInfo;
 use crate::aws::Deadline;
 use crate::domain::edge::{cache_policy_name, ConnectionGroupRef, EdgeRecord, TAG_EDGE};
 use crate::domain::rules::{MANAGED_BY_TAG_KEY, MANAGED_BY_TAG_VALUE};
@@ -33,12 +34,10 @@ pub async fn connection_group(
     {
         Ok(group) => group,
         Err(err) if err.has_code("EntityAlreadyExists") => {
-            let found = cloudfront
-                .find_connection_group(&name)
+            let (found, ours) = named_after(account, edge)
                 .await?
                 .ok_or(AccountError::Aws(err))?;
-            let on_group = cloudfront.list_tags(&found.arn).await?;
-            if on_group.get(TAG_EDGE) != Some(edge) {
+            if !ours {
                 return Err(AccountError::Foreign {
                     object: format!("CloudFront connection group {name} ({})", found.id),
                     detail: format!(
@@ -57,6 +56,31 @@ pub async fn connection_group(
         id: group.id,
         routing_endpoint: group.routing_endpoint,
     })
+}
+
+/// The connection group named after edge `edge_id`, and whether it carries the edge's tag
+/// (what this edge, or an interrupted create of it, made).
+async fn named_after(
+    account: &Account,
+    edge_id: &str,
+) -> Result<Option<(GroupInfo, bool)>, AccountError> {
+    let cloudfront = &account.aws.cloudfront;
+    let Some(group) = cloudfront
+        .find_connection_group(&cache_policy_name(edge_id))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let tags = cloudfront.list_tags(&group.arn).await?;
+    let ours = tags.get(TAG_EDGE).map(String::as_str) == Some(edge_id);
+    Ok(Some((group, ours)))
+}
+
+/// Whether edge `edge_id` has a connection group of its own.
+pub async fn exists(account: &Account, edge_id: &str) -> Result<bool, AccountError> {
+    Ok(named_after(account, edge_id)
+        .await?
+        .is_some_and(|(_, ours)| ours))
 }
 
 /// Brings the edge's connection group to the edge's IPv6 setting.
@@ -80,19 +104,12 @@ pub async fn delete(
     edge_id: &str,
     deadline: &Deadline,
 ) -> Result<(), AccountError> {
-    let cloudfront = &account.aws.cloudfront;
-    let Some(group) = cloudfront
-        .find_connection_group(&cache_policy_name(edge_id))
-        .await?
-    else {
-        return Ok(());
-    };
-    let on_group = cloudfront.list_tags(&group.arn).await?;
-    if on_group.get(TAG_EDGE).map(String::as_str) != Some(edge_id) {
-        return Ok(());
+    if let Some((group, true)) = named_after(account, edge_id).await? {
+        account
+            .aws
+            .cloudfront
+            .delete_connection_group(&group.id, deadline)
+            .await?;
     }
-    cloudfront
-        .delete_connection_group(&group.id, deadline)
-        .await?;
     Ok(())
 }
