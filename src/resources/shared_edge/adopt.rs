@@ -210,18 +210,28 @@ fn on(flag: bool) -> &'static str {
 }
 
 /// Reads the distributions `spec` adopts and fails with everything that keeps any of them
-/// from fitting, before anything is written.
-pub async fn check(account: &Account, spec: &EdgeSpec) -> Result<(), AccountError> {
+/// from fitting, before anything is written. Answers their configurations as read, in the
+/// order adopted.
+pub async fn check(
+    account: &Account,
+    spec: &EdgeSpec,
+) -> Result<Vec<DistributionConfig>, AccountError> {
     let Some(adoption) = &spec.record.adoption else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut problems = Vec::new();
+    let mut configs = Vec::new();
     for (slot, id) in adoption.ids.iter().enumerate() {
-        let found = misfits_in_aws(account, spec, slot as u32, id).await?;
-        problems.extend(found.into_iter().map(|m| format!("{id}: {m}")));
+        match misfits_in_aws(account, spec, slot as u32, id).await? {
+            Some((config, found)) => {
+                problems.extend(found.into_iter().map(|m| format!("{id}: {m}")));
+                configs.push(config);
+            }
+            None => problems.push(format!("{id}: no such distribution")),
+        }
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(configs)
     } else {
         Err(AccountError::Refused(format!(
             "Edge {} cannot be declared over these distributions, and nothing was changed: {}.",
@@ -231,16 +241,17 @@ pub async fn check(account: &Account, spec: &EdgeSpec) -> Result<(), AccountErro
     }
 }
 
-/// [`misfits`] of distribution `id` as AWS holds it.
+/// Distribution `id`'s configuration as AWS holds it, and its [`misfits`]; `None` when it
+/// does not exist.
 async fn misfits_in_aws(
     account: &Account,
     spec: &EdgeSpec,
     slot: u32,
     id: &str,
-) -> Result<Vec<String>, AccountError> {
+) -> Result<Option<(DistributionConfig, Vec<String>)>, AccountError> {
     let cloudfront = &account.aws.cloudfront;
     let Some(config) = cloudfront.find_distribution_config_by_id(id).await? else {
-        return Ok(vec!["no such distribution".into()]);
+        return Ok(None);
     };
     let config = config.value;
     let behavior = config.default_cache_behavior.as_ref();
@@ -258,7 +269,7 @@ async fn misfits_in_aws(
             .and_then(|p| p.value.origin_request_policy_config),
         _ => None,
     };
-    Ok(misfits(
+    let found = misfits(
         spec,
         slot,
         &Candidate {
@@ -266,7 +277,8 @@ async fn misfits_in_aws(
             cache_policy: cache_policy.as_ref(),
             origin_request_policy: origin_request_policy.as_ref(),
         },
-    ))
+    );
+    Ok(Some((config, found)))
 }
 
 /// Takes over the distributions `spec` adopts as the pool's first slots: each is checked
@@ -283,21 +295,16 @@ pub async fn take_over(
     let Some(adoption) = &spec.record.adoption else {
         return Ok(Vec::new());
     };
-    check(account, spec).await?;
+    let configs = check(account, spec).await?;
     let cloudfront = &account.aws.cloudfront;
     let all = account.distributions.all().await?;
-    for (slot, id) in adoption.ids.iter().enumerate() {
+    for (slot, (id, config)) in adoption.ids.iter().zip(&configs).enumerate() {
         let slot = slot as u32;
         let arn = all
             .iter()
             .find(|d| &d.id == id)
             .map(|d| d.arn.clone())
             .ok_or_else(|| AccountError::Missing(format!("distribution {id} is not listed")))?;
-        let config = cloudfront
-            .find_distribution_config_by_id(id)
-            .await?
-            .ok_or_else(|| AccountError::Missing(format!("distribution {id} is gone")))?
-            .value;
         let mut wanted = spec.tags(&account.settings.default_tags, slot);
         let current = cloudfront.list_tags(&arn).await?;
         let before = match current.get(TAG_COMMENT) {
