@@ -1030,56 +1030,6 @@ fn rule_layout_change(version: &'static str) {
     assert_eq!(scene.uncovered(), []);
 }
 
-/// Deletes every pool distribution of the scene by hand: disabled, deleted once that deployed.
-fn delete_pool_by_hand(scene: &Scene) {
-    let common::emulator::Sdk { cloudfront, .. } =
-        common::emulator::Sdk::new(&scene.emulator.url, &scene.seed.region);
-    let ids: Vec<String> = scene.pool().into_iter().map(|d| d.id).collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        for id in ids {
-            let got = cloudfront
-                .get_distribution_config()
-                .id(&id)
-                .send()
-                .await
-                .expect("GetDistributionConfig");
-            let mut config = got.distribution_config.unwrap();
-            config.enabled = false;
-            cloudfront
-                .update_distribution()
-                .id(&id)
-                .if_match(got.e_tag.unwrap())
-                .distribution_config(config)
-                .send()
-                .await
-                .expect("UpdateDistribution");
-            loop {
-                let read = cloudfront
-                    .get_distribution()
-                    .id(&id)
-                    .send()
-                    .await
-                    .expect("GetDistribution");
-                if read.distribution.as_ref().map(|d| d.status.as_str()) == Some("Deployed") {
-                    cloudfront
-                        .delete_distribution()
-                        .id(&id)
-                        .if_match(read.e_tag.unwrap())
-                        .send()
-                        .await
-                        .expect("DeleteDistribution");
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-        }
-    });
-}
-
 /// An edge whose distributions were deleted by hand keeps track of its policies: it stays in
 /// state with a warning, the next apply replaces it (made again, served), and after a second
 /// such deletion a destroy removes the policies left.
@@ -1087,7 +1037,7 @@ fn distributions_deleted_by_hand(version: &'static str) {
     let scene = Scene::new(&format!("edge-lost-{version}"));
     let ws = scene.workspace(version, &with_edge(&scene, "", &[]));
     apply(&ws, "the edge");
-    delete_pool_by_hand(&scene);
+    scene.delete_pool_by_hand();
     let planned = expect_exit(
         &ws,
         &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
@@ -1102,7 +1052,7 @@ fn distributions_deleted_by_hand(version: &'static str) {
     apply(&ws, "replace the edge");
     assert_eq!(scene.pool().len(), 1, "the edge has a distribution again");
     plan_is_empty(&ws, "after the replacement");
-    delete_pool_by_hand(&scene);
+    scene.delete_pool_by_hand();
     destroy(&ws, "destroy what is left");
     scene.assert_nothing_left(&[]);
 }

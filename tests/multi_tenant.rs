@@ -11,7 +11,6 @@ mod common;
 mod scene;
 
 use aws_sdk_cloudfront::types as cf;
-use common::emulator::Sdk;
 use scene::{apply, destroy, expect_exit, plan_has_changes, plan_is_empty, state, Scene, EDGE};
 
 const MULTI_TENANT: &str = "  distribution_mode = \"multi_tenant\"\n  rule_layout = \"per_tenant\"";
@@ -35,19 +34,6 @@ fn config_with(scene: &Scene, edge_extra: &str, names: &[&str]) -> String {
     )
 }
 
-/// Runs `call` with a CloudFront client of the scene's emulator, and answers what it does.
-fn with_cloudfront<T, F>(scene: &Scene, call: impl FnOnce(aws_sdk_cloudfront::Client) -> F) -> T
-where
-    F: std::future::Future<Output = T>,
-{
-    let Sdk { cloudfront, .. } = Sdk::new(&scene.emulator.url, &scene.seed.region);
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(call(cloudfront))
-}
-
 /// What ministack holds of the edge: its multi-tenant distributions, its connection groups and
 /// their distribution tenants.
 struct SaasView {
@@ -58,7 +44,7 @@ struct SaasView {
 }
 
 fn saas(scene: &Scene) -> SaasView {
-    with_cloudfront(scene, |cloudfront| async move {
+    scene.with_cloudfront(|cloudfront| async move {
         let listed = cloudfront
             .list_distributions()
             .send()
@@ -179,7 +165,7 @@ fn assert_nothing_left(scene: &Scene) {
 /// Deletes the distribution tenant of `host` by hand: disabled first, and deleted once the
 /// disabling is deployed, as CloudFront asks.
 fn delete_tenant_by_hand(scene: &Scene, host: &str) {
-    with_cloudfront(scene, |cloudfront| async move {
+    scene.with_cloudfront(|cloudfront| async move {
         let got = cloudfront
             .get_distribution_tenant_by_domain()
             .domain(host)
@@ -233,7 +219,7 @@ fn delete_tenant_by_hand(scene: &Scene, host: &str) {
 
 /// A standard distribution made by hand holding `host` as an alias.
 fn alias_elsewhere(scene: &Scene, host: &str) -> String {
-    with_cloudfront(scene, |cloudfront| async move {
+    scene.with_cloudfront(|cloudfront| async move {
         let mut config = common::emulator::distribution_config("someone-else", &[host]);
         config.viewer_certificate = Some(
             cf::ViewerCertificate::builder()
@@ -256,7 +242,7 @@ fn alias_elsewhere(scene: &Scene, host: &str) -> String {
 /// A multi-tenant distribution made by hand with a distribution tenant holding `host`: their
 /// ids.
 fn tenant_elsewhere(scene: &Scene, host: &str) -> (String, String) {
-    with_cloudfront(scene, |cloudfront| async move {
+    scene.with_cloudfront(|cloudfront| async move {
         let mut config = common::emulator::distribution_config("someone-else-saas", &[]);
         config.connection_mode = Some(cf::ConnectionMode::TenantOnly);
         // What a multi-tenant distribution cannot carry.
@@ -385,43 +371,34 @@ fn lifecycle(version: &'static str, scene: Scene, counted: bool) {
     assert_served(&scene, &names);
     plan_is_empty(&ws, "after the repair");
 
-    // A domain someone else holds is refused, and nothing of that tenant is made.
+    // A domain someone else holds is refused, and nothing of that tenant is made: the apply
+    // adding tenant `extra` fails, its error holding each of `named`, and the others stay.
+    let refused = |extra: &str, named: &[&str], what: &str| {
+        ws.write("main.tf", &config(&scene, &["acme", "kite", "zeta", extra]));
+        let out = expect_exit(
+            &ws,
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            1,
+            what,
+        );
+        for text in named {
+            assert!(out.stderr.contains(text), "{text}: {}", out.stderr);
+        }
+        assert_served(&scene, &names);
+    };
     let other = alias_elsewhere(&scene, &scene.host("taken"));
-    ws.write(
-        "main.tf",
-        &config(&scene, &["acme", "kite", "zeta", "taken"]),
-    );
-    let refused = expect_exit(
-        &ws,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-        1,
+    refused(
+        "taken",
+        &[&other, "is in the way"],
         "a tenant whose host another distribution holds",
     );
-    assert!(
-        refused.stderr.contains(&other) && refused.stderr.contains("is in the way"),
-        "{}",
-        refused.stderr
-    );
-    assert_served(&scene, &names);
-
     // So is a domain of another distribution's tenant (CloudFront's CNAMEAlreadyExists).
     let (theirs, their_tenant) = tenant_elsewhere(&scene, &scene.host("held"));
-    ws.write(
-        "main.tf",
-        &config(&scene, &["acme", "kite", "zeta", "held"]),
-    );
-    let refused = expect_exit(
-        &ws,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-        1,
+    refused(
+        "held",
+        &[&their_tenant, &theirs],
         "a tenant whose host another distribution's tenant holds",
     );
-    assert!(
-        refused.stderr.contains(&their_tenant) && refused.stderr.contains(&theirs),
-        "{}",
-        refused.stderr
-    );
-    assert_served(&scene, &names);
     ws.write("main.tf", &config(&scene, &names));
 
     destroy(&ws, "destroy");
@@ -531,7 +508,7 @@ fn connection_group_by_hand(scene: &Scene, name: &str, tags: &[(&str, &str)]) ->
         .iter()
         .map(|(k, v)| cf::Tag::builder().key(*k).value(*v).build().unwrap())
         .collect();
-    with_cloudfront(scene, |cloudfront| async move {
+    scene.with_cloudfront(|cloudfront| async move {
         cloudfront
             .create_connection_group()
             .name(name)
@@ -577,7 +554,7 @@ fn connection_groups_left_behind_or_foreign() {
     assert_eq!(view.groups[0].0, foreign);
     // The same group, tagged as an interrupted create of the edge tags it, is taken over.
     let group = foreign.clone();
-    with_cloudfront(&scene, |cloudfront| async move {
+    scene.with_cloudfront(|cloudfront| async move {
         let arn = cloudfront
             .get_connection_group()
             .identifier(&group)

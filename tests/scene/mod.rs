@@ -1193,6 +1193,59 @@ resource "gateway_shared_edge" "main" {{
 
     // -- out-of-band changes -----------------------------------------------------------------
 
+    /// Runs `call` with the scene's CloudFront client: a change made by hand.
+    pub fn with_cloudfront<T, F>(&self, call: impl FnOnce(aws_sdk_cloudfront::Client) -> F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        self.block_on(call(self.cloudfront.clone()))
+    }
+
+    /// Deletes every pool distribution by hand: disabled, then deleted once that deployed.
+    pub fn delete_pool_by_hand(&self) {
+        let ids: Vec<String> = self.pool().into_iter().map(|d| d.id).collect();
+        let cloudfront = &self.cloudfront;
+        self.block_on(async {
+            for id in ids {
+                let got = cloudfront
+                    .get_distribution_config()
+                    .id(&id)
+                    .send()
+                    .await
+                    .expect("GetDistributionConfig");
+                let mut config = got.distribution_config.unwrap();
+                config.enabled = false;
+                cloudfront
+                    .update_distribution()
+                    .id(&id)
+                    .if_match(got.e_tag.unwrap())
+                    .distribution_config(config)
+                    .send()
+                    .await
+                    .expect("UpdateDistribution");
+                loop {
+                    let read = cloudfront
+                        .get_distribution()
+                        .id(&id)
+                        .send()
+                        .await
+                        .expect("GetDistribution");
+                    if read.distribution.as_ref().map(|d| d.status.as_str()) == Some("Deployed") {
+                        cloudfront
+                            .delete_distribution()
+                            .id(&id)
+                            .if_match(read.e_tag.unwrap())
+                            .send()
+                            .await
+                            .expect("DeleteDistribution");
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        });
+    }
+
     /// Removes `host` from the aliases of the distribution holding it, as someone in the
     /// console would.
     pub fn remove_alias(&self, host: &str) -> String {
