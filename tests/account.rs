@@ -1114,11 +1114,12 @@ async fn tenant_step(
 }
 
 /// Three states, each its own process, join twelve hosts each to their groups at once, while
-/// the answers of CreateRule, ModifyRule and DeleteRule are lost (AWS made the change, the
-/// SDK retries it); each host is served once joined. Then every state removes half its hosts
-/// (records first) while joining six more. At no point is a served host matched by no rule;
-/// at the end every host of a state is in exactly one rule, of that state's, the removed
-/// ones in none, and the rules are as few as five hosts a rule allows.
+/// the answers of CreateRule and ModifyRule are lost (AWS made the change, the SDK retries
+/// it); each host is served once joined. Then every state removes half its hosts (records
+/// first) while joining six more. At no point is a served host matched by no rule; then every
+/// host of a state is in exactly one rule, of that state's, the removed ones in none, and the
+/// rules are as few as five hosts a rule allows. Last, every host leaves while DeleteRule's
+/// answers are lost, and no group is left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grouped_rules_of_several_states_never_leave_a_served_host_without_a_rule() {
     const STATES: usize = 3;
@@ -1135,11 +1136,7 @@ async fn grouped_rules_of_several_states_never_leave_a_served_host_without_a_rul
         .distribution
         .domain_name
         .clone();
-    for (op, count) in [
-        ("elbv2:CreateRule", 2),
-        ("elbv2:ModifyRule", 3),
-        ("elbv2:DeleteRule", 2),
-    ] {
+    for (op, count) in [("elbv2:CreateRule", 2), ("elbv2:ModifyRule", 3)] {
         s.lose_responses(op, count).await;
     }
     let host = |state: usize, n: usize| format!("s{state}-h{n}.{DOMAIN}");
@@ -1229,5 +1226,39 @@ async fn grouped_rules_of_several_states_never_leave_a_served_host_without_a_rul
         s.armed_faults().await,
         serde_json::json!([]),
         "every lost answer happened"
+    );
+
+    // Whether the second round deleted a rule depends on how its steps met in batches; the
+    // last one, every host leaving, deletes every group, so its lost answers surely happen.
+    s.lose_responses("elbv2:DeleteRule", 2).await;
+    run((0..STATES)
+        .flat_map(|st| (6..18).map(move |n| (st, n, false)))
+        .collect())
+    .await;
+    assert_eq!(
+        s.uncovered().await,
+        Vec::<String>::new(),
+        "a served host lost its rule"
+    );
+    let left: Vec<_> = states[0]
+        .1
+        .aws
+        .elbv2
+        .list_rules(&record.listener_arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.tags.contains_key("gateway:claim"))
+        .map(|r| r.hosts())
+        .collect();
+    assert_eq!(
+        left,
+        Vec::<Vec<String>>::new(),
+        "groups outlived their hosts"
+    );
+    assert_eq!(
+        s.armed_faults().await,
+        serde_json::json!([]),
+        "every lost delete happened"
     );
 }
