@@ -56,7 +56,8 @@ pub struct Records {
     zones: Keyed<Vec<ResourceRecordSet>>,
     merger: Merger<Vec<Change>, Answer>,
     waits: Mutex<HashMap<String, SyncWait>>,
-    /// Changes this process submitted, by hosted zone, not yet seen `INSYNC`.
+    /// Changes this process submitted, by hosted zone in the order Route53 accepted them,
+    /// not yet seen `INSYNC`.
     pending: Mutex<HashMap<String, Vec<String>>>,
 }
 
@@ -71,23 +72,28 @@ impl Records {
         }
     }
 
-    /// Waits until every change this process submitted to the zone is `INSYNC` (the newest
-    /// first: Route53 applies a zone's changes in order, so the older ones answer the first
-    /// read). Tenants do not wait for their own changes; a deployment check waits for all.
+    /// Waits until every change this process submitted to the zone is `INSYNC`. Route53
+    /// applies a zone's changes in the order it accepted them, so only the newest is polled:
+    /// once it is in sync, so are the ones before it. Tenants do not wait for their own
+    /// changes; a deployment check waits for all.
     pub async fn await_in_sync(
         &self,
         zone_id: &str,
         deadline: &Deadline,
     ) -> Result<(), AccountError> {
-        let ids: Vec<String> = {
+        let newest = {
             let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.get(zone_id).cloned().unwrap_or_default()
+            pending.get(zone_id).and_then(|ids| ids.last().cloned())
         };
-        for id in ids.iter().rev() {
-            self.wait_insync(id, deadline).await?;
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(left) = pending.get_mut(zone_id) {
-                left.retain(|p| p != id);
+        let Some(newest) = newest else {
+            return Ok(());
+        };
+        self.wait_insync(&newest, deadline).await?;
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ids) = pending.get_mut(zone_id) {
+            // Changes submitted after the newest one read here are still to be waited for.
+            if let Some(at) = ids.iter().position(|id| *id == newest) {
+                ids.drain(..=at);
             }
         }
         Ok(())
@@ -284,14 +290,19 @@ impl Records {
                     "the record change was dropped",
                 ))
             });
-        if let Ok(change) = &answer {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            let ids = pending.entry(zone_id.to_string()).or_default();
-            if !ids.contains(&change.id) {
-                ids.push(change.id.clone());
-            }
-        }
         answer
+    }
+
+    /// Notes a change Route53 accepted for the zone's sync wait. Called by the zone's one
+    /// writer, so the list is in the order Route53 accepted the changes.
+    fn accepted(&self, zone_id: &str, answer: &Answer) {
+        if let Ok(change) = answer {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending
+                .entry(zone_id.to_string())
+                .or_default()
+                .push(change.id.clone());
+        }
     }
 
     async fn write_batch(&self, zone_id: &str, batch: Vec<Pending<Vec<Change>, Answer>>) {
@@ -308,6 +319,7 @@ impl Records {
                 match route53.change_records(zone_id, &groups).await {
                     Ok(mut infos) => {
                         let info = infos.pop().ok_or_else(no_change_info);
+                        self.accepted(zone_id, &info);
                         for request in batch {
                             request.answer(info.clone());
                         }
@@ -334,6 +346,7 @@ impl Records {
                 .change_records(zone_id, std::slice::from_ref(&request.request))
                 .await
                 .and_then(|mut infos| infos.pop().ok_or_else(no_change_info));
+            self.accepted(zone_id, &result);
             request.answer(result);
         }
     }
