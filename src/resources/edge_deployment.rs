@@ -10,7 +10,8 @@ use futures::future::try_join_all;
 use super::diagnostic::diagnostic;
 use super::model;
 use crate::account::{Account, AccountError};
-use crate::domain::edge::DistributionMode;
+use crate::aws::Deadline;
+use crate::domain::edge::{DistributionMode, EdgeView};
 use crate::protocol::resource::{Context, DataSource};
 use crate::protocol::schema::{timeouts_block, Attribute, Block, Schema};
 use crate::protocol::value::{Type, Value};
@@ -66,30 +67,11 @@ impl DataSource for EdgeDeploymentDataSource {
             // Statuses change behind any cache: read the pool afresh.
             account.distributions.invalidate().await;
             let edge = account.distributions.edge(&edge_id).await?;
-            let cloudfront = &account.aws.cloudfront;
-            // One poller per distribution, all at once: they deploy in parallel.
-            try_join_all(
-                edge.members
-                    .iter()
-                    .map(|m| cloudfront.wait_distribution_deployed(&m.distribution.id, &deadline)),
-            )
-            .await?;
-            if edge.record.mode == DistributionMode::MultiTenant {
-                // A multi-tenant edge serves each tenant once its distribution tenant deploys.
-                let distribution = &edge.members[0].distribution.id;
-                account.distributions.forget_tenants(distribution).await;
-                let tenants = account.distributions.tenants_of(distribution).await?;
-                try_join_all(
-                    tenants
-                        .iter()
-                        .map(|t| cloudfront.wait_tenant_deployed(&t.id, &deadline)),
-                )
-                .await?;
-            }
-            account
+            // The records sync while the distributions deploy: the two waits overlap.
+            let in_sync = account
                 .records
-                .await_in_sync(&edge.record.hosted_zone_id, &deadline)
-                .await?;
+                .await_in_sync(&edge.record.hosted_zone_id, &deadline);
+            futures::try_join!(deployed(&account, &edge, &deadline), in_sync)?;
             Ok::<_, AccountError>(edge)
         };
         let edge = match waited.await {
@@ -121,4 +103,34 @@ impl DataSource for EdgeDeploymentDataSource {
             ),
         ]))
     }
+}
+
+/// Waits until every distribution of `edge` reports `Deployed`, and on a multi-tenant edge
+/// every distribution tenant too.
+async fn deployed(
+    account: &Account,
+    edge: &EdgeView,
+    deadline: &Deadline,
+) -> Result<(), AccountError> {
+    let cloudfront = &account.aws.cloudfront;
+    // One poller per distribution, all at once: they deploy in parallel.
+    try_join_all(
+        edge.members
+            .iter()
+            .map(|m| cloudfront.wait_distribution_deployed(&m.distribution.id, deadline)),
+    )
+    .await?;
+    if edge.record.mode == DistributionMode::MultiTenant {
+        // A multi-tenant edge serves each tenant once its distribution tenant deploys.
+        let distribution = &edge.members[0].distribution.id;
+        account.distributions.forget_tenants(distribution).await;
+        let tenants = account.distributions.tenants_of(distribution).await?;
+        try_join_all(
+            tenants
+                .iter()
+                .map(|t| cloudfront.wait_tenant_deployed(&t.id, deadline)),
+        )
+        .await?;
+    }
+    Ok(())
 }
