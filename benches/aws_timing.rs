@@ -239,6 +239,14 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
             total as f64 / tenants as f64,
             100.0 * throttled as f64 / total.max(1) as f64,
         );
+        if let Some(last) = last_change_at(&scene) {
+            let last = last.mul_f64(scale);
+            println!(
+                "  the last change AWS accepted came {} in (AWS time); the {} after it are the waits for it to deploy and sync",
+                minutes(last),
+                minutes(aws.saturating_sub(last)),
+            );
+        }
         print!("{}", counts.table(tenants));
         if out.code != 0 {
             println!(
@@ -249,6 +257,19 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
             break;
         }
     }
+}
+
+/// When, since the calls were reset, AWS accepted the last change (wall time).
+fn last_change_at(scene: &Scene) -> Option<Duration> {
+    let answer = scene.emulator.control("GET", "calls?log=1", None);
+    answer["log"]
+        .as_array()?
+        .iter()
+        .filter(|e| e["status"].as_u64().is_some_and(|s| s < 300))
+        .filter(|e| e["op"].as_str().is_some_and(scene::is_mutating))
+        .filter_map(|e| e["at"].as_f64())
+        .reduce(f64::max)
+        .map(Duration::from_secs_f64)
 }
 
 /// The last `lines` lines of `text`.

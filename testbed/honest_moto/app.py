@@ -29,7 +29,7 @@ CONTROL_DOC = {
     "GET /honest-api/config": "current configuration (quotas, delays, faults)",
     "POST /honest-api/config": "merge a JSON object of settings into the configuration",
     "POST /honest-api/reset": "reset moto's state, the honest layer's state, counters and config (to startup values)",
-    "GET /honest-api/calls": "counts of AWS calls per 'service:Operation' since the last reset, of those faulted and of those throttled (?log=1 adds the ordered log)",
+    "GET /honest-api/calls": "counts of AWS calls per 'service:Operation' since the last reset, of those faulted and of those throttled (?log=1 adds the ordered log, each call with 'at', wall seconds since the reset)",
     "POST /honest-api/calls/reset": "zero the call counters only",
     "GET /honest-api/faults": "the fault rules still armed",
     "POST /honest-api/faults": "append one fault rule (object) or several (list)",
@@ -243,7 +243,7 @@ class HonestApp:
     def _serve(self, environ: dict[str, Any], op_key: str) -> tuple[str, list[tuple[str, str]], bytes]:
         """moto's answer to the call, logged. Caller holds the lock."""
         answer = self._call_moto(environ)
-        STATE.call_log.append({"op": op_key, "status": int(answer[0].split()[0])})
+        STATE.log_call({"op": op_key, "status": int(answer[0].split()[0])})
         return answer
 
     def _refusal(
@@ -268,7 +268,7 @@ class HonestApp:
             entry = {"op": op_key, "status": status_code, "throttled": True}
         else:
             return None
-        STATE.call_log.append(entry)
+        STATE.log_call(entry)
         status_i, headers_d, body = error_response(service, code, message, status_code)
         status = f"{status_i} {'Service Unavailable' if status_i == 503 else 'Error'}"
         return status, list(headers_d.items()), body

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import random
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -59,6 +60,7 @@ class State:
         self.faults_injected: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.call_log: list[dict[str, Any]] = []
+        self.calls_since = time.monotonic()
         self.rng = random.Random()
         self.clock: timing.Clock | None = None
         # Served hosts left without a rule by an ELBv2 rule change (see host_coverage.py).
@@ -121,6 +123,12 @@ class State:
         self.faults_injected = Counter()
         self.throttled = Counter()
         self.call_log = []
+        self.calls_since = time.monotonic()
+
+    def log_call(self, entry: dict[str, Any]) -> None:
+        """Adds a call to the ordered log, with ``at``: wall seconds since the last reset."""
+        entry["at"] = round(time.monotonic() - self.calls_since, 4)
+        self.call_log.append(entry)
 
     def get(self, key: str) -> Any:
         return self.config[key]

@@ -52,6 +52,9 @@ def test_calls_are_counted_per_service_and_operation(cf, r53, elb, control):
         "cloudfront:CreateDistribution", "cloudfront:GetDistribution", "cloudfront:GetDistribution",
     ]
     assert body["log"][4]["status"] == 412
+    # Each call is stamped with the wall seconds since the reset, in order.
+    stamps = [e["at"] for e in body["log"]]
+    assert stamps == sorted(stamps) and stamps[0] >= 0
     control.request("POST", "calls/reset", {})
     assert control.calls() == {}
     assert cf.list_distributions()["DistributionList"]["Quantity"] == 2  # state kept
