@@ -352,8 +352,9 @@ fn foreign_objects(version: &'static str) {
     scene.assert_nothing_left(&[evil]);
 }
 
-/// Route53 refuses a tenant's records once (a non-retryable AccessDenied). First the create's
-/// rollback succeeds: the tenant leaves nothing and the next apply creates it. Then the rollback
+/// Route53 refuses a records call once (a non-retryable AccessDenied; the tenants created
+/// together share that call, so each of them is refused). First the creates' rollbacks
+/// succeed: a refused tenant leaves nothing and the next apply creates it. Then a rollback
 /// fails too (DeleteRule refused): what was made stays in state, tainted, and the next apply
 /// replaces it. Either way the next apply converges with one alias and one rule per tenant.
 fn failure_midway(version: &'static str) {
@@ -379,14 +380,17 @@ fn failure_midway(version: &'static str) {
     let out = apply_fails(&ws, "apply, records refused once");
     assert!(flat(&out).contains("AccessDenied"), "{}", out.stdout);
     let kept = in_state(&ws);
-    assert_eq!(
-        kept.len(),
-        2,
-        "the refused tenant is not in state: {kept:?}"
-    );
+    assert!(kept.len() < 3, "a refused tenant is not in state: {kept:?}");
     assert!(kept.iter().all(|(_, tainted)| !tainted), "{kept:?}");
     let kept_names: Vec<&str> = kept.iter().map(|(n, _)| n.as_str()).collect();
     scene.assert_served(&kept_names, 100);
+    // The refused ones left nothing: no alias, no rule.
+    let aliases: Vec<String> = scene.pool().into_iter().flat_map(|d| d.aliases).collect();
+    assert_eq!(aliases.len(), kept.len(), "{aliases:?}");
+    assert_eq!(
+        scene.rules().iter().filter(|r| !r.is_default).count(),
+        kept.len()
+    );
     apply(&ws, "apply again");
     scene.assert_served(&strs(&first), 100);
     plan_is_empty(&ws, "plan after convergence");
@@ -405,14 +409,20 @@ fn failure_midway(version: &'static str) {
         .filter(|(_, t)| *t)
         .map(|(n, _)| n.as_str())
         .collect();
-    assert_eq!(kept.len(), 6, "every tenant is in state: {kept:?}");
     assert_eq!(tainted.len(), 1, "the partial tenant is tainted: {kept:?}");
+    assert!(
+        (4..=6).contains(&kept.len()),
+        "the first three and the partial tenant are in state: {kept:?}"
+    );
     // What exists is all in state: one alias and one rule per tenant at most.
     let pool_aliases: Vec<String> = scene.pool().into_iter().flat_map(|d| d.aliases).collect();
     let unique: BTreeSet<&String> = pool_aliases.iter().collect();
     assert_eq!(unique.len(), pool_aliases.len(), "{pool_aliases:?}");
-    assert_eq!(pool_aliases.len(), 6, "{pool_aliases:?}");
-    assert_eq!(scene.rules().iter().filter(|r| !r.is_default).count(), 6);
+    assert_eq!(pool_aliases.len(), kept.len(), "{pool_aliases:?}");
+    assert_eq!(
+        scene.rules().iter().filter(|r| !r.is_default).count(),
+        kept.len()
+    );
     apply(&ws, "apply again: replace the tainted tenant");
     scene.assert_served(&strs(&both), 100);
     plan_is_empty(&ws, "plan after convergence");

@@ -1,12 +1,24 @@
 //! Requests on one AWS object merged into one write: every request made while a write to that
 //! object (a distribution, a hosted zone) is under way goes into the next write. Whoever gets
 //! the object's turn writes everything queued so far; the others find their answer waiting.
+//!
+//! Terraform starts the tenants of a wave within milliseconds of each other, and they reach
+//! each step together. So that the first of them does not write alone, the writer lets the
+//! queue gather until no request has joined for [`QUIET`] (at most [`GATHER_AT_MOST`]): a
+//! few milliseconds against AWS's hundreds per call, and the wave shares one write per step.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+/// How long the queue must have had no new request before the writer takes it.
+pub const QUIET: Duration = Duration::from_millis(4);
+/// The longest a writer lets its queue gather.
+pub const GATHER_AT_MOST: Duration = Duration::from_millis(40);
 
 /// A queued request and where its answer goes.
 pub struct Pending<Q, A> {
@@ -22,15 +34,44 @@ impl<Q, A> Pending<Q, A> {
 }
 
 struct Queue<Q, A> {
-    pending: Mutex<Vec<Pending<Q, A>>>,
+    pending: Mutex<Waiting<Q, A>>,
     turn: tokio::sync::Mutex<()>,
+}
+
+/// The requests not yet taken by a writer, and when the latest of them came.
+struct Waiting<Q, A> {
+    requests: Vec<Pending<Q, A>>,
+    latest: Instant,
 }
 
 impl<Q, A> Default for Queue<Q, A> {
     fn default() -> Self {
         Self {
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Waiting {
+                requests: Vec::new(),
+                latest: Instant::now(),
+            }),
             turn: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<Q, A> Queue<Q, A> {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting<Q, A>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Returns once no request has joined for [`QUIET`], or [`GATHER_AT_MOST`] after the
+    /// call.
+    async fn gathered(&self) {
+        let until = Instant::now() + GATHER_AT_MOST;
+        loop {
+            let quiet_from = self.waiting().latest + QUIET;
+            let next = quiet_from.min(until);
+            if next <= Instant::now() {
+                return;
+            }
+            tokio::time::sleep_until(next).await;
         }
     }
 }
@@ -52,8 +93,8 @@ impl<Q, A> Merger<Q, A> {
     /// Queues `request` for `key` and returns its answer, given by `write` (called with
     /// every request queued for the key when this caller's turn comes) or by a call of another
     /// caller. The turn's writer first awaits `ready` (the service's pace letting the write
-    /// go): whatever is requested meanwhile joins the same write. `None` when the request was
-    /// dropped unanswered.
+    /// go), then lets the queue gather: whatever is requested meanwhile joins the same write.
+    /// `None` when the request was dropped unanswered.
     pub async fn submit<R, W, F>(&self, key: &str, request: Q, ready: R, write: W) -> Option<A>
     where
         R: Future<Output = ()>,
@@ -65,26 +106,22 @@ impl<Q, A> Merger<Q, A> {
             queues.entry(key.to_string()).or_default().clone()
         };
         let (reply, mut answer) = oneshot::channel();
-        queue
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Pending { request, reply });
+        {
+            let mut waiting = queue.waiting();
+            waiting.requests.push(Pending { request, reply });
+            waiting.latest = Instant::now();
+        }
         // A caller whose request another writer took is answered without waiting for a turn
         // of its own: the turn is for whoever still has something to write.
         let turn = tokio::select! {
             answered = &mut answer => return answered.ok(),
             turn = queue.turn.lock() => turn,
         };
-        let queued = !queue
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty();
+        let queued = !queue.waiting().requests.is_empty();
         if queued {
             ready.await;
-            let batch =
-                std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            queue.gathered().await;
+            let batch = std::mem::take(&mut queue.waiting().requests);
             if !batch.is_empty() {
                 write(batch).await;
             }
@@ -155,6 +192,65 @@ mod tests {
             assert_eq!(task.await.unwrap(), Some(n as u32 + 1));
         }
         assert_eq!(writes.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_requests_shares_one_write_though_the_first_could_go_alone() {
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..10u32)
+            .map(|n| {
+                let (merger, writes) = (merger.clone(), writes.clone());
+                tokio::spawn(async move {
+                    // One request a millisecond, each free to go at once: nothing is in
+                    // flight and nothing paces the writes.
+                    tokio::time::sleep(Duration::from_millis(u64::from(n))).await;
+                    merger
+                        .submit("key", n, async {}, |batch| async move {
+                            writes.fetch_add(1, Ordering::SeqCst);
+                            for pending in batch {
+                                let answer = pending.request + 1;
+                                pending.answer(answer);
+                            }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (n, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), Some(n as u32 + 1));
+        }
+        assert_eq!(writes.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_steady_stream_is_written_at_least_every_gathering_limit() {
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        // A request every QUIET / 2 for five gathering limits: never quiet.
+        let count = (5 * GATHER_AT_MOST.as_millis() / (QUIET.as_millis() / 2)) as u32;
+        let tasks: Vec<_> = (0..count)
+            .map(|n| {
+                let (merger, writes) = (merger.clone(), writes.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(started + QUIET / 2 * n).await;
+                    merger
+                        .submit("key", n, async {}, |batch| async move {
+                            writes.fetch_add(1, Ordering::SeqCst);
+                            for pending in batch {
+                                pending.answer(0);
+                            }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Some(0));
+        }
+        let writes = writes.load(Ordering::SeqCst);
+        assert!((4..=8).contains(&writes), "{writes} writes");
     }
 
     #[tokio::test]
