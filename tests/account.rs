@@ -147,11 +147,39 @@ async fn an_alias_write_reads_once_writes_once_and_repeats_are_free() {
     assert_eq!(s.count("cloudfront:GetDistributionConfig").await, 3);
     assert_eq!(s.count("cloudfront:UpdateDistribution").await, 1);
 
+    // A write after this process's last starts from what that one left: no read.
     let remove = AliasChange::Remove {
         host: "a.example.com".into(),
     };
     aliases.submit(&id, remove).await.unwrap();
+    assert_eq!(s.count("cloudfront:GetDistributionConfig").await, 3);
+    assert_eq!(s.count("cloudfront:UpdateDistribution").await, 2);
     assert_aliases(&aws, &id, &["b.example.com"]).await;
+
+    // Someone else changes the distribution: the remembered ETag is refused, and the write
+    // starts over from a fresh read, keeping their change.
+    aws.cloudfront
+        .update_distribution_config(&id, |config| {
+            config.comment = "changed by hand".into();
+            Ok(true)
+        })
+        .await
+        .unwrap();
+    s.reset_calls().await;
+    aliases.submit(&id, add("d.example.com")).await.unwrap();
+    assert_eq!(
+        s.statuses("cloudfront:UpdateDistribution").await,
+        [412, 200]
+    );
+    assert_eq!(s.count("cloudfront:GetDistributionConfig").await, 1);
+    assert_aliases(&aws, &id, &["b.example.com", "d.example.com"]).await;
+    let config = aws
+        .cloudfront
+        .find_distribution_config_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(config.value.comment, "changed by hand");
 }
 
 #[tokio::test]

@@ -1,11 +1,17 @@
 //! Alias changes on a distribution, merged: every change requested while a read-modify-write
 //! of that distribution is under way goes into the next one, so ten tenants created together
-//! cost two ETag cycles, not ten. Within each write the changes are applied in order with the
-//! cap ([`apply_alias_changes`]); other processes' writes are met by the ETag retry of
-//! [`CloudFront::update_distribution_config`].
+//! cost one or two writes, not ten. Within each write the changes are applied in order with
+//! the cap ([`apply_alias_changes`]). A write starts from the configuration this process's
+//! previous write left, without reading it again; other processes' writes are met by the ETag
+//! (see [`CloudFront::update_distribution_config_from`]).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use aws_sdk_cloudfront::types::DistributionConfig;
 
 use super::merge::{Merger, Pending};
-use crate::aws::cloudfront::to_aliases;
+use crate::aws::cloudfront::{to_aliases, Versioned};
 use crate::aws::{AwsError, CloudFront, ErrorKind};
 use crate::domain::aliases::{apply_alias_changes, AliasChange, AliasResult};
 
@@ -21,6 +27,10 @@ type Answer = Result<AliasOutcome, AwsError>;
 pub struct Aliases {
     cloudfront: CloudFront,
     merger: Merger<AliasChange, Answer>,
+    /// The configuration and ETag each distribution had after this process's last alias
+    /// write: the next write starts from it instead of a read (the ETag catches anyone
+    /// else's change in between).
+    written: Mutex<HashMap<String, Versioned<DistributionConfig>>>,
 }
 
 impl Aliases {
@@ -28,6 +38,7 @@ impl Aliases {
         Self {
             cloudfront,
             merger: Merger::default(),
+            written: Mutex::default(),
         }
     }
 
@@ -96,9 +107,11 @@ impl Aliases {
         changes: &[AliasChange],
     ) -> Result<Vec<AliasOutcome>, AwsError> {
         let mut results = Vec::new();
+        // Only the distribution's queue writer is here: what it takes out, it puts back.
+        let known = self.remembered().remove(id);
         let written = self
             .cloudfront
-            .update_distribution_config(id, |config| {
+            .update_distribution_config_from(id, known, |config| {
                 let current = config
                     .aliases
                     .as_ref()
@@ -115,6 +128,19 @@ impl Aliases {
                 }
             })
             .await;
+        let written = match written {
+            Ok(update) => {
+                self.remembered().insert(
+                    id.to_string(),
+                    Versioned {
+                        value: update.config,
+                        etag: update.etag,
+                    },
+                );
+                Ok(())
+            }
+            Err(err) => Err(err),
+        };
         if let Err(err) = written {
             // AWS's own quota may be below the edge's cap: the distribution is full.
             if err.kind() == ErrorKind::Quota && matches!(changes, [AliasChange::Add { .. }]) {
@@ -128,6 +154,12 @@ impl Aliases {
             .into_iter()
             .map(|result| AliasOutcome { result })
             .collect())
+    }
+}
+
+impl Aliases {
+    fn remembered(&self) -> MutexGuard<'_, HashMap<String, Versioned<DistributionConfig>>> {
+        self.written.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

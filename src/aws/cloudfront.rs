@@ -531,6 +531,23 @@ impl CloudFront {
     pub async fn update_distribution_config<F>(
         &self,
         id: &str,
+        change: F,
+    ) -> Result<DistributionUpdate, AwsError>
+    where
+        F: FnMut(&mut DistributionConfig) -> Result<bool, AwsError> + Send,
+    {
+        self.update_distribution_config_from(id, None, change).await
+    }
+
+    /// [`Self::update_distribution_config`] starting from `known`, the configuration and
+    /// ETag of this process's last write, instead of a read. The ETag makes that safe: when
+    /// anyone changed the distribution since, the write is refused and the update starts over
+    /// from a fresh read. A change that `known` says is already in place is checked against a
+    /// fresh read too, so nothing is skipped on the word of an old copy.
+    pub async fn update_distribution_config_from<F>(
+        &self,
+        id: &str,
+        mut known: Option<Versioned<DistributionConfig>>,
         mut change: F,
     ) -> Result<DistributionUpdate, AwsError>
     where
@@ -538,14 +555,23 @@ impl CloudFront {
     {
         let mut attempt = 0;
         loop {
-            attempt += 1;
-            let current = self
-                .api("GetDistributionConfig")
-                .await
-                .get_distribution_config(id)
-                .await?;
+            let remembered = known.take();
+            let from_memory = remembered.is_some();
+            let current = match remembered {
+                Some(known) => known,
+                None => {
+                    attempt += 1;
+                    self.api("GetDistributionConfig")
+                        .await
+                        .get_distribution_config(id)
+                        .await?
+                }
+            };
             let mut config = current.value;
             if !change(&mut config)? {
+                if from_memory {
+                    continue;
+                }
                 return Ok(DistributionUpdate {
                     changed: false,
                     etag: current.etag,
@@ -565,8 +591,14 @@ impl CloudFront {
                         etag,
                         status: Some(value.status),
                         config,
-                        attempts: attempt,
+                        attempts: attempt.max(1),
                     });
+                }
+                Err(err) if err.kind() == ErrorKind::PreconditionFailed && from_memory => {
+                    tracing::debug!(
+                        distribution = id,
+                        "changed since this process last wrote it, reading it again"
+                    );
                 }
                 Err(err)
                     if err.kind() == ErrorKind::PreconditionFailed
