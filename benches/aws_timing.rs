@@ -18,6 +18,8 @@
 //! every partner is served, and the edge does not wait for its own deployment
 //! (`GATEWAY_BENCH_WAIT=0` leaves the data source out and lets the edge wait).
 //!
+//! `GATEWAY_BENCH_LOG=DIR` writes each command's ordered call log to `DIR/<command>.json`.
+//!
 //! `GATEWAY_BENCH_SCALE` (default 15) is the time compression. The provider's own pauses
 //! are not on the emulator's clock: the bench sets `GATEWAY_POLL_INTERVAL` to the
 //! provider's distribution poll interval divided by the scale (`GATEWAY_BENCH_POLL`
@@ -239,6 +241,12 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
             total as f64 / tenants as f64,
             100.0 * throttled as f64 / total.max(1) as f64,
         );
+        if let Ok(dir) = std::env::var("GATEWAY_BENCH_LOG") {
+            // The ordered call log of each command, for a closer look.
+            let log = scene.emulator.control("GET", "calls?log=1", None);
+            let file = format!("{dir}/{}.json", what.split(' ').next().unwrap_or(what));
+            std::fs::write(&file, log["log"].to_string()).expect("write the call log");
+        }
         if let Some(last) = last_change_at(&scene) {
             let last = last.mul_f64(scale);
             println!(
