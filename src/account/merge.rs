@@ -165,91 +165,74 @@ mod tests {
         assert!((1..=3).contains(&writes), "{writes} writes for 10 requests");
     }
 
-    #[tokio::test]
-    async fn requests_made_while_the_writer_waits_to_be_ready_join_its_write() {
+    /// Submits `count` requests, request `n` after `after(n)`, each writer awaiting `ready()`
+    /// before it writes; checks that every request got its own answer and returns how many
+    /// writes there were.
+    async fn writes_for(
+        count: u32,
+        after: fn(u32) -> Duration,
+        ready: fn() -> tokio::time::Sleep,
+    ) -> usize {
         let merger: Arc<Merger<u32, u32>> = Arc::default();
         let writes = Arc::new(AtomicUsize::new(0));
-        let tasks: Vec<_> = (0..10u32)
-            .map(|n| {
-                let (merger, writes) = (merger.clone(), writes.clone());
-                tokio::spawn(async move {
-                    // One request every 2 ms, while a write waits 50 ms to be let go.
-                    tokio::time::sleep(Duration::from_millis(2 * u64::from(n))).await;
-                    let ready = tokio::time::sleep(Duration::from_millis(50));
-                    merger
-                        .submit("key", n, ready, |batch| async move {
-                            writes.fetch_add(1, Ordering::SeqCst);
-                            for pending in batch {
-                                let answer = pending.request + 1;
-                                pending.answer(answer);
-                            }
-                        })
-                        .await
-                })
-            })
-            .collect();
-        for (n, task) in tasks.into_iter().enumerate() {
-            assert_eq!(task.await.unwrap(), Some(n as u32 + 1));
-        }
-        assert_eq!(writes.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn a_burst_of_requests_shares_one_write_though_the_first_could_go_alone() {
-        let merger: Arc<Merger<u32, u32>> = Arc::default();
-        let writes = Arc::new(AtomicUsize::new(0));
-        let tasks: Vec<_> = (0..10u32)
-            .map(|n| {
-                let (merger, writes) = (merger.clone(), writes.clone());
-                tokio::spawn(async move {
-                    // One request a millisecond, each free to go at once: nothing is in
-                    // flight and nothing paces the writes.
-                    tokio::time::sleep(Duration::from_millis(u64::from(n))).await;
-                    merger
-                        .submit("key", n, async {}, |batch| async move {
-                            writes.fetch_add(1, Ordering::SeqCst);
-                            for pending in batch {
-                                let answer = pending.request + 1;
-                                pending.answer(answer);
-                            }
-                        })
-                        .await
-                })
-            })
-            .collect();
-        for (n, task) in tasks.into_iter().enumerate() {
-            assert_eq!(task.await.unwrap(), Some(n as u32 + 1));
-        }
-        assert_eq!(writes.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn a_steady_stream_is_written_at_least_every_gathering_limit() {
-        let merger: Arc<Merger<u32, u32>> = Arc::default();
-        let writes = Arc::new(AtomicUsize::new(0));
-        let started = Instant::now();
-        // A request every QUIET / 2 for five gathering limits: never quiet.
-        let count = (5 * GATHER_AT_MOST.as_millis() / (QUIET.as_millis() / 2)) as u32;
         let tasks: Vec<_> = (0..count)
             .map(|n| {
                 let (merger, writes) = (merger.clone(), writes.clone());
                 tokio::spawn(async move {
-                    tokio::time::sleep_until(started + QUIET / 2 * n).await;
+                    tokio::time::sleep(after(n)).await;
                     merger
-                        .submit("key", n, async {}, |batch| async move {
+                        .submit("key", n, ready(), |batch| async move {
                             writes.fetch_add(1, Ordering::SeqCst);
                             for pending in batch {
-                                pending.answer(0);
+                                let answer = pending.request + 1;
+                                pending.answer(answer);
                             }
                         })
                         .await
                 })
             })
             .collect();
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), Some(0));
+        for (n, task) in (0..count).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Some(n + 1));
         }
-        let writes = writes.load(Ordering::SeqCst);
+        writes.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn requests_made_while_the_writer_waits_to_be_ready_join_its_write() {
+        // One request every 2 ms, while a write waits 50 ms to be let go.
+        let writes = writes_for(
+            10,
+            |n| Duration::from_millis(2 * u64::from(n)),
+            || tokio::time::sleep(Duration::from_millis(50)),
+        )
+        .await;
+        assert_eq!(writes, 1);
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_requests_shares_one_write_though_the_first_could_go_alone() {
+        // One request a millisecond, each free to go at once: nothing is in flight and
+        // nothing paces the writes.
+        let writes = writes_for(
+            10,
+            |n| Duration::from_millis(u64::from(n)),
+            || tokio::time::sleep(Duration::ZERO),
+        )
+        .await;
+        assert_eq!(writes, 1);
+    }
+
+    #[tokio::test]
+    async fn a_steady_stream_is_written_at_least_every_gathering_limit() {
+        // A request every QUIET / 2 for five gathering limits: never quiet.
+        let count = (5 * GATHER_AT_MOST.as_millis() / (QUIET.as_millis() / 2)) as u32;
+        let writes = writes_for(
+            count,
+            |n| QUIET / 2 * n,
+            || tokio::time::sleep(Duration::ZERO),
+        )
+        .await;
         assert!((4..=8).contains(&writes), "{writes} writes");
     }
 
