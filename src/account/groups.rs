@@ -3,8 +3,6 @@
 //! cost one rule write per group rather than one each, and a batch is computed and written
 //! while no other batch of that state runs ([`crate::domain::groups`] states the invariant).
 
-use futures::future::join_all;
-
 use super::error::AccountError;
 use super::merge::Pending;
 use super::rules::{NewRule, Rules};
@@ -151,9 +149,7 @@ impl Rules {
     }
 
     /// Plans the batch on the state's groups as cached (exact: no one else writes them) and
-    /// carries it out. The writes are to different rules and each host is in one of them at
-    /// most, so they go at once: a batch of leaves spread over many groups takes one call's
-    /// time, not one per group.
+    /// carries it out, one rule at a time.
     async fn write_changes(
         &self,
         group: &Group,
@@ -169,34 +165,31 @@ impl Rules {
                     AccountError::Other(format!("rule {arn} is not on the listener"))
                 })
             };
-        let writes = plan_group_writes(&groups, changes, target, HOSTS_PER_RULE)
-            .into_iter()
-            .map(|write| async move {
-                match write {
-                    GroupWrite::SetHosts { arn, hosts } => {
-                        self.repair(listener, &find(&arn)?, &hosts, target, None)
-                            .await?;
-                    }
-                    GroupWrite::Delete { arn } => self.delete(listener, &arn).await?,
-                    GroupWrite::Adopt { arn, hosts } => {
-                        let adopted = self.adopt(group, &find(&arn)?).await?;
-                        self.repair(listener, &adopted, &hosts, target, None)
-                            .await?;
-                    }
-                    GroupWrite::Create { hosts } => {
-                        let new = NewRule {
-                            listener_arn: listener.to_string(),
-                            hosts,
-                            target_group_arn: target.to_string(),
-                            pinned: None,
-                            tags: group.rule_tags(),
-                        };
-                        self.create(&new).await?;
-                    }
+        for write in plan_group_writes(&groups, changes, target, HOSTS_PER_RULE) {
+            match write {
+                GroupWrite::SetHosts { arn, hosts } => {
+                    self.repair(listener, &find(&arn)?, &hosts, target, None)
+                        .await?;
                 }
-                Ok::<_, AccountError>(())
-            });
-        join_all(writes).await.into_iter().collect()
+                GroupWrite::Delete { arn } => self.delete(listener, &arn).await?,
+                GroupWrite::Adopt { arn, hosts } => {
+                    let adopted = self.adopt(group, &find(&arn)?).await?;
+                    self.repair(listener, &adopted, &hosts, target, None)
+                        .await?;
+                }
+                GroupWrite::Create { hosts } => {
+                    let new = NewRule {
+                        listener_arn: listener.to_string(),
+                        hosts,
+                        target_group_arn: target.to_string(),
+                        pinned: None,
+                        tags: group.rule_tags(),
+                    };
+                    self.create(&new).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Turns a tenant's own rule into one of the state's groups, tags first: between the two
