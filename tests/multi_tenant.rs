@@ -661,3 +661,47 @@ fn every_multi_tenant_write_survives_a_lost_answer() {
         SAAS_WRITES.len()
     );
 }
+
+/// The account's quota of distribution tenants (2 here, 10,000 by AWS's default) reached: the
+/// tenant beyond it is refused with the quota named and leaves nothing (no distribution tenant,
+/// rule or record), the others are served, and once the quota is raised the next apply creates
+/// it. On the project's emulator, which emulates the quota.
+#[test]
+fn a_tenant_beyond_the_accounts_quota_is_refused_and_leaves_nothing() {
+    let scene = Scene::new("multi-tenant-quota");
+    scene.configure(serde_json::json!({"cloudfront_distribution_tenants_per_account": 2}));
+    let names = ["acme", "kite", "zeta"];
+    let ws = scene.workspace("1.15.5", &config(&scene, &names));
+    let out = scene::apply_fails(&ws, "apply beyond the tenant quota");
+    let text = format!("{}{}", out.stdout, out.stderr).replace('\n', " ");
+    assert!(
+        text.contains("Distribution tenants per AWS account")
+            && text.contains("EntityLimitExceeded"),
+        "{text}"
+    );
+    let kept: Vec<String> = state(&ws)
+        .into_iter()
+        .filter(|(address, _)| address.starts_with("gateway_tenant."))
+        .map(|(_, (values, _))| values["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let kept: Vec<&str> = kept.iter().map(String::as_str).collect();
+    assert_served(&scene, &kept);
+    let refused = names.iter().find(|n| !kept.contains(n)).unwrap();
+    let host = scene.host(refused);
+    assert!(
+        !scene.rules().iter().any(|r| r.hosts.contains(&host)),
+        "{host} has a rule"
+    );
+    assert!(
+        !scene.address_records().iter().any(|r| r.name == host),
+        "{host} has records"
+    );
+
+    scene.configure(serde_json::json!({"cloudfront_distribution_tenants_per_account": 10}));
+    apply(&ws, "apply with the quota raised");
+    assert_served(&scene, &names);
+    plan_is_empty(&ws, "plan");
+    destroy(&ws, "destroy");
+    assert_nothing_left(&scene);
+}

@@ -10,8 +10,9 @@ use super::distributions::Distributions;
 use super::error::AccountError;
 use super::pool::Placed;
 use crate::aws::saas::TenantInfo;
-use crate::aws::{AwsError, CloudFront, Deadline};
+use crate::aws::{AwsError, CloudFront, Deadline, ErrorKind};
 use crate::domain::aliases::AliasResult;
+use crate::domain::capacity::DISTRIBUTION_TENANTS_PER_ACCOUNT;
 use crate::domain::edge::EdgeView;
 
 /// Distribution tenants as this process creates and deletes them.
@@ -79,6 +80,9 @@ impl DistributionTenants {
                 }
                 Err(self.refusal(host, err).await)
             }
+            Err(err) if err.kind() == ErrorKind::Quota => Err(AccountError::Capacity(format!(
+                "AWS refused distribution tenant {host}: the account holds as many distribution tenants as its quota allows ({DISTRIBUTION_TENANTS_PER_ACCOUNT} unless AWS raised it; Service Quotas, CloudFront, \"Distribution tenants per AWS account\"). Nothing was created for {host}. ({err})"
+            ))),
             Err(err) => Err(err.into()),
         }
     }

@@ -322,6 +322,8 @@ const TRANSIENT: &[&str] = &[
 ];
 
 const QUOTA: &[&str] = &[
+    // CloudFront SaaS Manager: more distribution tenants than the account may have.
+    "EntityLimitExceeded",
     "LimitExceeded",
     "LimitExceededException",
     "ServiceQuotaExceededException",
@@ -411,6 +413,7 @@ mod tests {
             ("TooManyCachePolicies", 400, ErrorKind::Quota),
             ("TooManyTargetGroups", 400, ErrorKind::Quota),
             ("LimitExceeded", 400, ErrorKind::Quota),
+            ("EntityLimitExceeded", 400, ErrorKind::Quota),
             ("Throttling", 400, ErrorKind::Throttled),
             ("ThrottlingException", 400, ErrorKind::Throttled),
             ("TooManyRequestsException", 429, ErrorKind::Throttled),

@@ -12,7 +12,9 @@
   and, case-insensitively, neither an alias of a distribution nor a domain of another tenant
   of any account (409 CNAMEAlreadyExists); a named connection group must exist (404
   EntityNotFound); delete of an enabled tenant (or one whose disabling is still InProgress)
-  is 409 ResourceNotDisabled.
+  is 409 ResourceNotDisabled; a tenant beyond the account's quota
+  (``cloudfront_distribution_tenants_per_account``, 10,000 as AWS's default) is 400
+  EntityLimitExceeded.
 - Both are InProgress after each create/update for the configured number of Get reads (or,
   with the time model on, for the deploy time), then Deployed, as distributions are; their
   tags are moto's tagger's, through Tag/Untag/ListTagsForResource on their ARNs.
@@ -424,6 +426,13 @@ def create_distribution_tenant(self: Any) -> ActionResult:
     name = _check_name(self._get_param("Name"), "distribution tenant")
     if _find(_tenants(backend), name) is not None:
         raise cf_error("EntityAlreadyExists", f"A distribution tenant named {name} already exists.")
+    quota = cfg("cloudfront_distribution_tenants_per_account")
+    if len(_tenants(backend)) >= quota:
+        raise cf_error(
+            "EntityLimitExceeded",
+            f"Your request contains more distribution tenants than are allowed per account ({quota}).",
+            400,
+        )
     domains = _check_domains(self._get_param("Domains"), None)
     group_id = self._get_param("ConnectionGroupId")
     group_id = _group_by_id(backend, group_id).id if group_id else None

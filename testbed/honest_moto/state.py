@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "cloudfront_distributions_per_cache_policy": 100,  # distributions using one cache policy
     "cloudfront_distributions_per_origin_request_policy": 100,  # distributions using one origin request policy
     "cloudfront_distributions_per_account": 500,  # distributions per account
+    "cloudfront_distribution_tenants_per_account": 10000,  # SaaS Manager distribution tenants per account
     "cloudfront_require_certificate_for_aliases": True,  # aliases need an ACM/IAM certificate
     # Route53
     "route53_pending_reads": 1,  # GetChange reads that still say PENDING after a change

@@ -222,6 +222,24 @@ def test_tenant_needs_an_existing_tenant_only_distribution(cf):
                  DistributionId=std, Name="t", Domains=[{"Domain": "t.example.com"}])
 
 
+def test_tenants_beyond_the_account_quota_are_400_entity_limit_exceeded(cf, control):
+    control.config(cloudfront_distribution_tenants_per_account=2)
+    dist_id, _ = multi_tenant(cf)
+    first = tenant(cf, dist_id, name="one", domains=("one.example.com",))
+    tenant(cf, dist_id, name="two", domains=("two.example.com",))
+    expect_error(cf.create_distribution_tenant, "EntityLimitExceeded", 400, DistributionId=dist_id,
+                 Name="three", Domains=[{"Domain": "three.example.com"}])
+    names = [t["Name"] for t in cf.list_distribution_tenants()["DistributionTenantList"]]
+    assert sorted(names) == ["one", "two"]  # nothing was made
+    # A freed place can be taken again.
+    cf.update_distribution_tenant(Id=first["Id"], IfMatch=first["ETag"], DistributionId=dist_id,
+                                  Domains=[{"Domain": "one.example.com"}], Enabled=False)
+    etag = cf.get_distribution_tenant(Identifier=first["Id"])["ETag"]
+    control.config(cloudfront_deploy_reads=0)
+    cf.delete_distribution_tenant(Id=first["Id"], IfMatch=etag)
+    tenant(cf, dist_id, name="three", domains=("three.example.com",))
+
+
 def test_tenant_name_unique_domains_required_group_must_exist(cf):
     dist_id, _ = multi_tenant(cf)
     tenant(cf, dist_id, name="acme")
