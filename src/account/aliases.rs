@@ -128,36 +128,31 @@ impl Aliases {
                 }
             })
             .await;
-        let written = match written {
+        match written {
             Ok(update) => {
-                self.remembered().insert(
-                    id.to_string(),
-                    Versioned {
-                        value: update.config,
-                        etag: update.etag,
-                    },
-                );
-                Ok(())
+                let left = Versioned {
+                    value: update.config,
+                    etag: update.etag,
+                };
+                self.remembered().insert(id.to_string(), left);
+                Ok(results
+                    .into_iter()
+                    .map(|result| AliasOutcome { result })
+                    .collect())
             }
-            Err(err) => Err(err),
-        };
-        if let Err(err) = written {
             // AWS's own quota may be below the edge's cap: the distribution is full.
-            if err.kind() == ErrorKind::Quota && matches!(changes, [AliasChange::Add { .. }]) {
-                return Ok(vec![AliasOutcome {
+            Err(err)
+                if err.kind() == ErrorKind::Quota
+                    && matches!(changes, [AliasChange::Add { .. }]) =>
+            {
+                Ok(vec![AliasOutcome {
                     result: AliasResult::NoRoom { holds: usize::MAX },
-                }]);
+                }])
             }
-            return Err(name_the_aliases(err, id, changes));
+            Err(err) => Err(name_the_aliases(err, id, changes)),
         }
-        Ok(results
-            .into_iter()
-            .map(|result| AliasOutcome { result })
-            .collect())
     }
-}
 
-impl Aliases {
     fn remembered(&self) -> MutexGuard<'_, HashMap<String, Versioned<DistributionConfig>>> {
         self.written.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -555,16 +555,16 @@ impl CloudFront {
     {
         let mut attempt = 0;
         loop {
-            let remembered = known.take();
-            let from_memory = remembered.is_some();
-            let current = match remembered {
-                Some(known) => known,
+            let (current, from_memory) = match known.take() {
+                Some(known) => (known, true),
                 None => {
                     attempt += 1;
-                    self.api("GetDistributionConfig")
+                    let read = self
+                        .api("GetDistributionConfig")
                         .await
                         .get_distribution_config(id)
-                        .await?
+                        .await?;
+                    (read, false)
                 }
             };
             let mut config = current.value;
