@@ -1,6 +1,6 @@
 //! The tenant's lifecycle in AWS, step by step: what surrounds its host, creating or repairing
-//! its parts in order (alias, rule, records), reading what exists, and removing exactly what
-//! is its own. No step waits for CloudFront to deploy or Route53 to be in sync: a tenant is
+//! its parts (alias and rule together, then records), reading what exists, and removing
+//! exactly what is its own. No step waits for CloudFront to deploy or Route53 to be in sync: a tenant is
 //! done when AWS has accepted its changes, and `gateway_edge_deployment` waits once for the
 //! whole edge.
 
@@ -109,17 +109,31 @@ pub fn tenant_host(edge: &EdgeView, name: &str) -> Result<String, AccountError> 
         })
 }
 
+/// A tenant's changes that stopped on an error, with the state of what exists so far.
+pub struct Unfinished {
+    pub err: AccountError,
+    pub partial: Tenant,
+    /// Whether any step had begun writing: a refusal before the first write leaves nothing
+    /// to roll back.
+    pub wrote: bool,
+}
+
 /// Brings every part of a tenant to what it should be, creating what is missing. Returns the
-/// new state, or the error with the state of what exists so far.
+/// new state, or what stopped it.
 pub async fn ensure(
     account: &Account,
     mut tenant: Tenant,
     creating: bool,
     deadline: &Deadline,
-) -> Result<Tenant, (AccountError, Tenant)> {
-    match ensure_steps(account, &mut tenant, creating, deadline).await {
+) -> Result<Tenant, Unfinished> {
+    let mut wrote = false;
+    match ensure_steps(account, &mut tenant, creating, deadline, &mut wrote).await {
         Ok(()) => Ok(tenant),
-        Err(err) => Err((err, tenant)),
+        Err(err) => Err(Unfinished {
+            err,
+            partial: tenant,
+            wrote,
+        }),
     }
 }
 
@@ -128,6 +142,7 @@ async fn ensure_steps(
     tenant: &mut Tenant,
     creating: bool,
     deadline: &Deadline,
+    wrote: &mut bool,
 ) -> Result<(), AccountError> {
     let edge = account.distributions.edge(&tenant.edge_id).await?;
     let host = tenant_host(&edge, &tenant.name)?;
@@ -141,15 +156,48 @@ async fn ensure_steps(
             &tenant.name,
         ))?;
     }
-    let placed = match edge.record.mode {
-        DistributionMode::Pool => place_alias(account, tenant, &host).await?,
-        DistributionMode::MultiTenant => place_tenant(account, &edge, tenant, &host).await?,
-    };
+    *wrote = true;
+    // The rule does not depend on where the alias goes, so it is written while CloudFront
+    // takes its second over the alias. Both run to the end (a step stopped halfway would
+    // leave a write unaccounted for), and the records wait for the alias to be accepted.
+    let placing = tenant.clone();
+    let (placed, ruled) = tokio::join!(
+        place(account, &edge, &placing, &host),
+        ensure_rule(account, &edge, tenant, &host),
+    );
+    let placed = placed?;
+    tenant.distribution_id = Some(placed.holder.distribution.id.clone());
+    tenant.distribution_domain_name = Some(placed.holder.distribution.domain_name.clone());
+    if edge.record.mode == DistributionMode::MultiTenant {
+        tenant.distribution_tenant_id = placed.tenant_id.clone();
+    }
+    ruled?;
     in_time(deadline)?;
-    ensure_rule(account, &edge, tenant, &host).await?;
-    in_time(deadline)?;
-    ensure_records(account, &edge, tenant, &host, &placed).await?;
+    ensure_records(account, &edge, tenant, &host, &placed.holder).await?;
     Ok(())
+}
+
+/// Where step 1 put the host: the holding distribution, and on a multi-tenant edge the
+/// distribution tenant.
+struct Placement {
+    holder: Placed,
+    tenant_id: Option<String>,
+}
+
+/// Step 1, as the edge's mode says.
+async fn place(
+    account: &Account,
+    edge: &EdgeView,
+    tenant: &Tenant,
+    host: &str,
+) -> Result<Placement, AccountError> {
+    match edge.record.mode {
+        DistributionMode::Pool => Ok(Placement {
+            holder: account.pool.place(&tenant.edge_id, host).await?,
+            tenant_id: None,
+        }),
+        DistributionMode::MultiTenant => place_tenant(account, edge, tenant, host).await,
+    }
 }
 
 /// Between steps: the operation's time (its `timeouts {}` setting) is not up, and it was not
@@ -164,25 +212,13 @@ fn in_time(deadline: &Deadline) -> Result<(), AccountError> {
     Ok(())
 }
 
-/// Step 1: the alias, on a pool distribution with room.
-async fn place_alias(
-    account: &Account,
-    tenant: &mut Tenant,
-    host: &str,
-) -> Result<Placed, AccountError> {
-    let placed = account.pool.place(&tenant.edge_id, host).await?;
-    tenant.distribution_id = Some(placed.distribution.id.clone());
-    tenant.distribution_domain_name = Some(placed.distribution.domain_name.clone());
-    Ok(placed)
-}
-
 /// Step 1 on a multi-tenant edge: a distribution tenant with the host as its domain.
 async fn place_tenant(
     account: &Account,
     edge: &EdgeView,
-    tenant: &mut Tenant,
+    tenant: &Tenant,
     host: &str,
-) -> Result<Placed, AccountError> {
+) -> Result<Placement, AccountError> {
     let own: Tags = [
         (
             MANAGED_BY_TAG_KEY.to_string(),
@@ -193,16 +229,13 @@ async fn place_tenant(
     ]
     .into();
     let tags = tags::merge(&account.settings.default_tags, &Tags::new(), own);
-    let placed = account.tenants.place(edge, host, &tags).await?;
-    let distribution = &placed.distribution;
-    tenant.distribution_id = Some(distribution.id.clone());
-    tenant.distribution_domain_name = Some(distribution.domain_name.clone());
-    tenant.distribution_tenant_id = account
+    let holder = account.tenants.place(edge, host, &tags).await?;
+    let tenant_id = account
         .tenants
-        .holder(&distribution.id, host)
+        .holder(&holder.distribution.id, host)
         .await?
         .map(|t| t.id);
-    Ok(placed)
+    Ok(Placement { holder, tenant_id })
 }
 
 /// Step 2: the host's listener rule, as the edge's layout says: a group of this state's, or
@@ -373,8 +406,8 @@ fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
     tags::merge(&account.settings.default_tags, &tenant.tags, own)
 }
 
-/// Removes every part of a tenant that exists, in reverse order of creation: records, rule,
-/// alias. Each step is idempotent. A tenant whose rule now carries another resource's claim is
+/// Removes every part of a tenant that exists: its records first, then its rule and alias
+/// together. Each step is idempotent. A tenant whose rule now carries another resource's claim is
 /// that resource's: nothing of it is removed.
 pub async fn remove(
     account: &Account,
@@ -401,30 +434,39 @@ pub async fn remove(
             &around.records.select(&leftovers.records),
         )
         .await?;
-    for arn in &leftovers.rules {
-        account.rules.delete(&record.listener_arn, arn).await?;
-    }
-    // Only the groups of this state's claims are written; another state's group keeps its
-    // hosts until that state removes them.
-    for (_, claim) in &leftovers.groups {
-        if let Some(claim) = claim.as_ref().filter(|c| claims.contains(c)) {
-            account
-                .rules
-                .leave(&group(account, &edge, claim), &around.host)
-                .await?;
+    // With the records gone the rule and the alias serve no one, and neither needs the
+    // other: they are removed together, each to its end.
+    let rules = async {
+        for arn in &leftovers.rules {
+            account.rules.delete(&record.listener_arn, arn).await?;
         }
-    }
-    for id in &leftovers.holders {
-        match record.mode {
-            DistributionMode::Pool => {
-                account.pool.remove(id, &around.host).await?;
-            }
-            DistributionMode::MultiTenant => {
-                account.tenants.remove(id, &around.host, deadline).await?;
+        // Only the groups of this state's claims are written; another state's group keeps
+        // its hosts until that state removes them.
+        for (_, claim) in &leftovers.groups {
+            if let Some(claim) = claim.as_ref().filter(|c| claims.contains(c)) {
+                account
+                    .rules
+                    .leave(&group(account, &edge, claim), &around.host)
+                    .await?;
             }
         }
-    }
-    Ok(())
+        Ok::<_, AccountError>(())
+    };
+    let holders = async {
+        for id in &leftovers.holders {
+            match record.mode {
+                DistributionMode::Pool => {
+                    account.pool.remove(id, &around.host).await?;
+                }
+                DistributionMode::MultiTenant => {
+                    account.tenants.remove(id, &around.host, deadline).await?;
+                }
+            }
+        }
+        Ok::<_, AccountError>(())
+    };
+    let (rules, holders) = tokio::join!(rules, holders);
+    rules.and(holders)
 }
 
 /// The claims a stored tenant counts as its own: none for a tenant stored without one (made

@@ -108,16 +108,17 @@ impl Resource for TenantResource {
             private: t.private(Default::default()),
         };
         let deadline = tenant.deadline(ctx, "create");
-        let (err, partial) = match apply::ensure(&account, tenant.clone(), true, &deadline).await {
+        let failed = match apply::ensure(&account, tenant.clone(), true, &deadline).await {
             Ok(created) => return Some(stored(&created)),
             Err(failed) => failed,
         };
-        diags.push(diagnostic(&err, &tenant.action("creating")));
+        diags.push(diagnostic(&failed.err, &tenant.action("creating")));
         // Roll back what was made, so a failed create leaves nothing behind; if that fails
         // too, keep it in state (tainted) so the next apply replaces it.
-        if partial.distribution_id.is_none() && partial.listener_rule_arn.is_none() {
+        if !failed.wrote {
             return None;
         }
+        let partial = failed.partial;
         match apply::remove(&account, &partial, &deadline).await {
             Ok(()) => None,
             Err(rollback) => {
@@ -197,9 +198,9 @@ impl Resource for TenantResource {
         let deadline = tenant.deadline(ctx, "update");
         match apply::ensure(&account, tenant.clone(), false, &deadline).await {
             Ok(updated) => Some(stored(&updated)),
-            Err((err, partial)) => {
-                diags.push(diagnostic(&err, &tenant.action("updating")));
-                Some(stored(&partial))
+            Err(failed) => {
+                diags.push(diagnostic(&failed.err, &tenant.action("updating")));
+                Some(stored(&failed.partial))
             }
         }
     }
