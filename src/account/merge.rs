@@ -2,10 +2,15 @@
 //! object (a distribution, a hosted zone) is under way goes into the next write. Whoever gets
 //! the object's turn writes everything queued so far; the others find their answer waiting.
 //!
-//! Terraform starts the tenants of a wave within milliseconds of each other, and they reach
-//! each step together. So that the first of them does not write alone, the writer lets the
-//! queue gather until no request has joined for [`QUIET`] (at most [`GATHER_AT_MOST`]): a
-//! few milliseconds against AWS's hundreds per call, and the wave shares one write per step.
+//! Terraform starts the tenants of a wave one after another, tens of milliseconds apart when
+//! it holds many resources, and they reach each step close together. So that the first of
+//! them does not write alone, the writer lets the queue gather until no request has joined
+//! for a while (the quiet) or the gathering's limit has passed. Both follow what the previous
+//! write to the same object took, which is what waiting saves: a quarter of it at most
+//! ([`GATHER_SHARE`]), never less than [`GATHER_FLOOR`] nor more than [`GATHER_CEILING`], the
+//! quiet a quarter of that, between [`QUIET_FLOOR`] and [`QUIET_CEILING`]. Against AWS, the
+//! write after a second-long UpdateDistribution gathers for up to 250 ms; after an 80 ms rule
+//! write, for 40 ms.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,10 +20,24 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// How long the queue must have had no new request before the writer takes it.
-pub const QUIET: Duration = Duration::from_millis(4);
+/// The share of the previous write's time a writer lets its queue gather at most.
+pub const GATHER_SHARE: u32 = 4;
+/// The gathering limit of a writer whose writes are quick (or who has not written yet).
+pub const GATHER_FLOOR: Duration = Duration::from_millis(40);
 /// The longest a writer lets its queue gather.
-pub const GATHER_AT_MOST: Duration = Duration::from_millis(40);
+pub const GATHER_CEILING: Duration = Duration::from_millis(250);
+/// The shortest quiet that ends a gathering.
+pub const QUIET_FLOOR: Duration = Duration::from_millis(4);
+/// The longest quiet that ends a gathering.
+pub const QUIET_CEILING: Duration = Duration::from_millis(25);
+
+/// How long a writer lets its queue gather, and how long a quiet ends it, after a write to
+/// the same object took `last_write`.
+pub fn gathering(last_write: Duration) -> (Duration, Duration) {
+    let at_most = (last_write / GATHER_SHARE).clamp(GATHER_FLOOR, GATHER_CEILING);
+    let quiet = (at_most / GATHER_SHARE).clamp(QUIET_FLOOR, QUIET_CEILING);
+    (at_most, quiet)
+}
 
 /// A queued request and where its answer goes.
 pub struct Pending<Q, A> {
@@ -38,10 +57,12 @@ struct Queue<Q, A> {
     turn: tokio::sync::Mutex<()>,
 }
 
-/// The requests not yet taken by a writer, and when the latest of them came.
+/// The requests not yet taken by a writer, when the latest of them came, and how long the
+/// key's previous write took.
 struct Waiting<Q, A> {
     requests: Vec<Pending<Q, A>>,
     latest: Instant,
+    last_write: Duration,
 }
 
 impl<Q, A> Default for Queue<Q, A> {
@@ -50,6 +71,7 @@ impl<Q, A> Default for Queue<Q, A> {
             pending: Mutex::new(Waiting {
                 requests: Vec::new(),
                 latest: Instant::now(),
+                last_write: Duration::ZERO,
             }),
             turn: tokio::sync::Mutex::new(()),
         }
@@ -61,12 +83,13 @@ impl<Q, A> Queue<Q, A> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Returns once no request has joined for [`QUIET`], or [`GATHER_AT_MOST`] after the
-    /// call.
+    /// Returns once no request has joined for the quiet, or at the gathering's limit (see
+    /// [`gathering`]).
     async fn gathered(&self) {
-        let until = Instant::now() + GATHER_AT_MOST;
+        let (at_most, quiet) = gathering(self.waiting().last_write);
+        let until = Instant::now() + at_most;
         loop {
-            let quiet_from = self.waiting().latest + QUIET;
+            let quiet_from = self.waiting().latest + quiet;
             let next = quiet_from.min(until);
             if next <= Instant::now() {
                 return;
@@ -123,7 +146,9 @@ impl<Q, A> Merger<Q, A> {
             queue.gathered().await;
             let batch = std::mem::take(&mut queue.waiting().requests);
             if !batch.is_empty() {
+                let started = Instant::now();
                 write(batch).await;
+                queue.waiting().last_write = started.elapsed();
             }
         }
         drop(turn);
@@ -225,15 +250,53 @@ mod tests {
 
     #[tokio::test]
     async fn a_steady_stream_is_written_at_least_every_gathering_limit() {
-        // A request every QUIET / 2 for five gathering limits: never quiet.
-        let count = (5 * GATHER_AT_MOST.as_millis() / (QUIET.as_millis() / 2)) as u32;
+        // Quick writes: a request every half quiet for five gathering limits, never quiet.
+        let (at_most, quiet) = gathering(Duration::ZERO);
+        let count = (5 * at_most.as_millis() / (quiet.as_millis() / 2)) as u32;
         let writes = writes_for(
             count,
-            |n| QUIET / 2 * n,
+            |n| gathering(Duration::ZERO).1 / 2 * n,
             || tokio::time::sleep(Duration::ZERO),
         )
         .await;
         assert!((4..=8).contains(&writes), "{writes} writes");
+    }
+
+    #[tokio::test]
+    async fn a_key_whose_writes_take_long_gathers_longer() {
+        // Each write takes 400 ms. After the first, six requests come 15 ms apart: slower
+        // than the shortest quiet, but well within what a write that long lets gather.
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let submit = |n: u32| {
+            let (merger, writes) = (merger.clone(), writes.clone());
+            async move {
+                merger
+                    .submit("key", n, async {}, |batch| async move {
+                        writes.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(400)).await;
+                        for pending in batch {
+                            let answer = pending.request + 1;
+                            pending.answer(answer);
+                        }
+                    })
+                    .await
+            }
+        };
+        assert_eq!(submit(0).await, Some(1));
+        let tasks: Vec<_> = (1..=6u32)
+            .map(|n| {
+                let request = submit(n);
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(15) * (n - 1)).await;
+                    request.await
+                })
+            })
+            .collect();
+        for (n, task) in (1..=6u32).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Some(n + 1));
+        }
+        assert_eq!(writes.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
