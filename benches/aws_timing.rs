@@ -21,6 +21,8 @@
 //! `GATEWAY_BENCH_STEPS=apply,plan` runs only those commands (a destroy of 1000 tenants at a
 //! scale near 1 takes long).
 //!
+//! `GATEWAY_BENCH_PARALLELISM=N` runs Terraform with `-parallelism=N` instead of 10.
+//!
 //! `GATEWAY_BENCH_LOG=DIR` writes each command's ordered call log to `DIR/<command>.json`.
 //!
 //! `GATEWAY_BENCH_SCALE` (default 15) is the time compression. The provider's own pauses
@@ -45,7 +47,6 @@ use scene::{Scene, EDGE};
 const VERSION: &str = "1.15.5";
 const DEFAULT_TENANTS: usize = 300;
 const DEFAULT_SCALE: f64 = 15.0;
-const PARALLELISM: &str = "-parallelism=10";
 /// Rules per load balancer before a quota increase.
 const DEFAULT_RULE_QUOTA: usize = 100;
 
@@ -177,8 +178,17 @@ fn main() {
     ws.env
         .push(("GATEWAY_RATE_SCALE".to_string(), rate_scale.to_string()));
 
+    // GATEWAY_BENCH_PARALLELISM sets Terraform's -parallelism (10, its default, unless given).
+    let parallelism = format!(
+        "-parallelism={}",
+        std::env::var("GATEWAY_BENCH_PARALLELISM")
+            .ok()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(10)
+    );
+    let parallelism = parallelism.as_str();
     println!(
-        "aws_timing: edge {EDGE} and {tenants} tenants, Terraform {VERSION}, {PARALLELISM}, against the honest emulator's time model"
+        "aws_timing: edge {EDGE} and {tenants} tenants, Terraform {VERSION}, {parallelism}, against the honest emulator's time model"
     );
     println!(
         "  AWS time = wall x {scale}; one deployment cycle = {deploy_s} s (CloudFront, after a distribution's latest change); Route53 INSYNC {insync_s} s"
@@ -207,12 +217,12 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
                 "-auto-approve",
                 "-input=false",
                 "-no-color",
-                PARALLELISM,
+                parallelism,
             ],
         ),
         (
             "plan (refresh + diff)",
-            &["plan", "-input=false", "-no-color", PARALLELISM],
+            &["plan", "-input=false", "-no-color", parallelism],
         ),
         (
             "destroy",
@@ -221,7 +231,7 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
                 "-auto-approve",
                 "-input=false",
                 "-no-color",
-                PARALLELISM,
+                parallelism,
             ],
         ),
     ];
