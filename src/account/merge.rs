@@ -8,10 +8,9 @@
 //! for a while (the quiet) or the gathering's limit has passed. Both follow what the previous
 //! write to the same object took, which is what waiting saves: a quarter of it at most
 //! ([`GATHER_SHARE`]), never less than [`GATHER_FLOOR`] nor more than [`GATHER_CEILING`], the
-//! quiet a quarter of that share, between [`QUIET_FLOOR`] and [`QUIET_CEILING`]. Against AWS,
-//! the write after a second-long UpdateDistribution gathers for up to 250 ms, ended by 25 ms of
-//! quiet; after an 80 ms rule write, 40 ms and 5 ms; quick writes (the emulator without its
-//! time model) keep 40 ms and 4 ms.
+//! quiet a quarter of that, between [`QUIET_FLOOR`] and [`QUIET_CEILING`]. Against AWS, the
+//! write after a second-long UpdateDistribution gathers for up to 250 ms; after an 80 ms rule
+//! write, for 40 ms.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -36,7 +35,7 @@ pub const QUIET_CEILING: Duration = Duration::from_millis(25);
 /// the same object took `last_write`.
 pub fn gathering(last_write: Duration) -> (Duration, Duration) {
     let at_most = (last_write / GATHER_SHARE).clamp(GATHER_FLOOR, GATHER_CEILING);
-    let quiet = (last_write / (GATHER_SHARE * GATHER_SHARE)).clamp(QUIET_FLOOR, QUIET_CEILING);
+    let quiet = (at_most / GATHER_SHARE).clamp(QUIET_FLOOR, QUIET_CEILING);
     (at_most, quiet)
 }
 
