@@ -1,8 +1,8 @@
 //! The tenant's lifecycle in AWS, step by step: what surrounds its host, creating or repairing
 //! its parts (alias and rule together, then records), reading what exists, and removing
-//! exactly what is its own. No step waits for CloudFront to deploy or Route53 to be in sync: a tenant is
-//! done when AWS has accepted its changes, and `gateway_edge_deployment` waits once for the
-//! whole edge.
+//! exactly what is its own. No step waits for CloudFront to deploy or Route53 to be in sync:
+//! a tenant is done when AWS has accepted its changes, and `gateway_edge_deployment` waits
+//! once for the whole edge.
 
 use std::sync::Arc;
 
@@ -407,8 +407,8 @@ fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
 }
 
 /// Removes every part of a tenant that exists: its records first, then its rule and alias
-/// together. Each step is idempotent. A tenant whose rule now carries another resource's claim is
-/// that resource's: nothing of it is removed.
+/// together. Each step is idempotent. A tenant whose rule now carries another resource's
+/// claim is that resource's: nothing of it is removed.
 pub async fn remove(
     account: &Account,
     tenant: &Tenant,
