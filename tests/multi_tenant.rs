@@ -11,6 +11,7 @@ mod common;
 mod scene;
 
 use aws_sdk_cloudfront::types as cf;
+use scene::saas::{assert_nothing_left, assert_served, saas};
 use scene::{apply, destroy, expect_exit, plan_has_changes, plan_is_empty, state, Scene, EDGE};
 
 const MULTI_TENANT: &str = "  distribution_mode = \"multi_tenant\"\n  rule_layout = \"per_tenant\"";
@@ -32,134 +33,6 @@ fn config_with(scene: &Scene, edge_extra: &str, names: &[&str]) -> String {
         scene.edge_hcl(edge_extra),
         list.join(", ")
     )
-}
-
-/// What ministack holds of the edge: its multi-tenant distributions, its connection groups and
-/// their distribution tenants.
-struct SaasView {
-    distributions: Vec<(String, String)>,
-    groups: Vec<(String, String, String)>,
-    /// Id, domains, connection group and distribution of each.
-    tenants: Vec<(String, Vec<String>, Option<String>, String)>,
-}
-
-fn saas(scene: &Scene) -> SaasView {
-    scene.with_cloudfront(|cloudfront| async move {
-        let listed = cloudfront
-            .list_distributions()
-            .send()
-            .await
-            .expect("ListDistributions");
-        let mut distributions = Vec::new();
-        for d in listed
-            .distribution_list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-        {
-            let config = cloudfront
-                .get_distribution_config()
-                .id(&d.id)
-                .send()
-                .await
-                .expect("GetDistributionConfig")
-                .distribution_config
-                .unwrap();
-            if config.connection_mode == Some(cf::ConnectionMode::TenantOnly) {
-                distributions.push((d.id, config.comment));
-            }
-        }
-        let groups = cloudfront
-            .list_connection_groups()
-            .send()
-            .await
-            .expect("ListConnectionGroups")
-            .connection_groups
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|g| g.is_default != Some(true))
-            .map(|g| (g.id, g.name, g.routing_endpoint))
-            .collect();
-        let tenants = cloudfront
-            .list_distribution_tenants()
-            .send()
-            .await
-            .expect("ListDistributionTenants")
-            .distribution_tenant_list
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| {
-                let domains = t.domains.into_iter().map(|d| d.domain).collect();
-                (t.id, domains, t.connection_group_id, t.distribution_id)
-            })
-            .collect();
-        SaasView {
-            distributions,
-            groups,
-            tenants,
-        }
-    })
-}
-
-/// Every tenant of `names` is served the multi-tenant way: a distribution tenant with its host
-/// as its domain on the edge's connection group, one rule forwarding the host to the shared
-/// target group, and A and AAAA alias records to the routing endpoint.
-fn assert_served(scene: &Scene, names: &[&str]) -> SaasView {
-    let mut view = saas(scene);
-    let comment = format!("gateway edge {EDGE} slot 0");
-    view.distributions.retain(|(_, c)| *c == comment);
-    assert_eq!(view.distributions.len(), 1, "one multi-tenant distribution");
-    let ours = view.distributions[0].0.clone();
-    view.tenants.retain(|t| t.3 == ours);
-    view.groups
-        .retain(|(_, name, _)| *name == format!("gateway-{EDGE}"));
-    assert_eq!(
-        view.groups.len(),
-        1,
-        "one connection group: {:?}",
-        view.groups
-    );
-    let (group_id, _, endpoint) = &view.groups[0];
-    let endpoint = endpoint.trim_end_matches('.').to_ascii_lowercase();
-    assert_eq!(view.tenants.len(), names.len(), "{:?}", view.tenants);
-    let rules = scene.rules();
-    let records = scene.address_records();
-    for name in names {
-        let host = scene.host(name);
-        let tenant = view
-            .tenants
-            .iter()
-            .find(|(_, domains, _, _)| domains.as_slice() == std::slice::from_ref(&host))
-            .unwrap_or_else(|| panic!("no distribution tenant for {host}: {:?}", view.tenants));
-        assert_eq!(tenant.2.as_deref(), Some(group_id.as_str()), "{host}");
-        let matching: Vec<_> = rules.iter().filter(|r| r.hosts.contains(&host)).collect();
-        assert_eq!(matching.len(), 1, "{host}: one rule");
-        assert_eq!(
-            matching[0].target_groups.as_slice(),
-            std::slice::from_ref(&scene.seed.target_group_arn)
-        );
-        for kind in ["A", "AAAA"] {
-            let record = records
-                .iter()
-                .find(|r| r.name == host && r.kind == kind)
-                .unwrap_or_else(|| panic!("{host}: no {kind} record"));
-            assert_eq!(
-                record.alias_dns_name.as_deref(),
-                Some(endpoint.as_str()),
-                "{host} {kind}"
-            );
-        }
-    }
-    view
-}
-
-/// Nothing of the edge is left: no multi-tenant distribution, connection group or
-/// distribution tenant, and nothing of the pool mode's either.
-fn assert_nothing_left(scene: &Scene) {
-    let view = saas(scene);
-    assert!(view.distributions.is_empty(), "{:?}", view.distributions);
-    assert!(view.groups.is_empty(), "{:?}", view.groups);
-    assert!(view.tenants.is_empty(), "{:?}", view.tenants);
-    scene.assert_nothing_left(&[]);
 }
 
 /// Deletes the distribution tenant of `host` by hand: disabled first, and deleted once the

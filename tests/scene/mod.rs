@@ -23,6 +23,8 @@ use aws_sdk_route53::types as r53;
 use serde_json::{json, Value as Json};
 
 use crate::common::emulator::{self, python, Sdk};
+
+pub mod saas;
 use crate::common::succeeded;
 use crate::common::terraform::{ensure_tools, repo_root, Output, Workspace};
 
