@@ -7,6 +7,8 @@
 //! edge-and-tenants apply (inside the edge's creation, between its policies, during pool growth,
 //! among the tenants); a plain re-apply converges, the next plan is empty, every tenant is served
 //! once, and the destroy leaves nothing. A killed Terraform leaves no provider process behind.
+//! A multi-tenant edge is killed after each of its apply's writes (policies, connection group,
+//! distribution, distribution tenants, rule, records), with the same outcome.
 //!
 //! `cargo test --test recovery` (add `-- --nocapture` for step timings).
 
@@ -16,7 +18,7 @@ mod scene;
 use std::time::{Duration, Instant};
 
 use common::{process_running, provider_processes_of};
-use scene::{apply, destroy, flat, plan_is_empty, Scene};
+use scene::{apply, destroy, flat, plan_is_empty, saas, Scene};
 use serde_json::json;
 
 const VERSION: &str = "1.15.5";
@@ -271,14 +273,55 @@ fn kill(
 fn applies_killed_anywhere_converge_on_the_next_apply() {
     let scene = Scene::new("killed");
     let tenants: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
-    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
+    let names: Vec<&str> = tenants.iter().map(String::as_str).collect();
+    killed_anywhere(
+        &scene,
+        "  max_aliases_per_distribution = 2",
+        &names,
+        &|| {
+            scene.assert_served(&names, 2);
+        },
+        &|| scene.assert_nothing_left(&[]),
+    );
+}
+
+/// The same on a multi-tenant edge: killed while its distribution, connection group or
+/// distribution tenants are made, the next apply finishes them.
+#[test]
+fn multi_tenant_applies_killed_anywhere_converge_on_the_next_apply() {
+    let scene = Scene::new("killed-multi");
+    let tenants: Vec<String> = (0..4).map(|i| format!("m{i}")).collect();
+    let names: Vec<&str> = tenants.iter().map(String::as_str).collect();
+    killed_anywhere(
+        &scene,
+        "  distribution_mode = \"multi_tenant\"",
+        &names,
+        &|| {
+            saas::assert_served(&scene, &names);
+        },
+        &|| saas::assert_nothing_left(&scene),
+    );
+}
+
+/// An edge (with `edge_extra` settings) and the tenants `names`, applied once cleanly to learn
+/// its writes, then killed (the provider, then Terraform) after each of the edge's first
+/// writes, each growth of its pool and points spread over the tenants' writes: each time a
+/// plain re-apply converges, the next plan is empty, `served` holds, and after the destroy
+/// `nothing_left` does.
+fn killed_anywhere(
+    scene: &Scene,
+    edge_extra: &str,
+    names: &[&str],
+    served: &dyn Fn(),
+    nothing_left: &dyn Fn(),
+) {
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     let config = format!(
         "{}{}\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.main.id\n  name     = each.key\n}}\n",
         scene.provider_hcl(),
-        scene.edge_hcl("  max_aliases_per_distribution = 2"),
+        scene.edge_hcl(edge_extra),
         list.join(", ")
     );
-    let names: Vec<&str> = tenants.iter().map(String::as_str).collect();
 
     // A clean run: the writes an apply makes, in order.
     let ws = scene.workspace(VERSION, &config);
@@ -287,9 +330,9 @@ fn applies_killed_anywhere_converge_on_the_next_apply() {
     apply(&ws, "clean apply");
     scene.configure(json!({"timing": null}));
     let writes = scene.served_writes();
-    scene.assert_served(&names, 2);
+    served();
     destroy(&ws, "clean destroy");
-    scene.assert_nothing_left(&[]);
+    nothing_left();
 
     // Kill points: each of the edge's creation steps, each growth of the pool, and points
     // spread over the tenants' writes.
@@ -307,6 +350,10 @@ fn applies_killed_anywhere_converge_on_the_next_apply() {
     points.sort_unstable();
     points.dedup();
     points.retain(|k| (1..n).contains(k));
+    if n <= 12 {
+        // Few writes (a multi-tenant edge): a kill after each of them.
+        points = (1..n).collect();
+    }
 
     let mut passed = 0;
     let mut orphans_seen = 0;
@@ -317,7 +364,7 @@ fn applies_killed_anywhere_converge_on_the_next_apply() {
                 writes[k - 1]
             );
             let ws = scene.workspace(VERSION, &config);
-            let (orphans, killed) = kill_during_apply(&scene, &ws, k, victim);
+            let (orphans, killed) = kill_during_apply(scene, &ws, k, victim);
             orphans_seen += orphans.len();
             assert!(
                 orphans.is_empty(),
@@ -326,15 +373,15 @@ fn applies_killed_anywhere_converge_on_the_next_apply() {
             assert!(killed, "{what}: the apply ended before the kill point");
             apply(&ws, &format!("{what}: re-apply"));
             plan_is_empty(&ws, &format!("{what}: plan"));
-            scene.assert_served(&names, 2);
+            served();
             destroy(&ws, &format!("{what}: destroy"));
-            scene.assert_nothing_left(&[]);
+            nothing_left();
             passed += 1;
             eprintln!("kill point {passed}: {what}: converged");
         }
     }
     eprintln!(
-        "{passed} kill points ({} per victim, of {n} writes) converged; {orphans_seen} orphaned provider processes",
+        "{passed} kill points ({} per victim, of {n} writes) converged; {orphans_seen} orphaned provider processes; writes: {writes:?}",
         points.len()
     );
 }
