@@ -126,24 +126,33 @@ pub async fn ensure(
     creating: bool,
     deadline: &Deadline,
 ) -> Result<Tenant, Unfinished> {
-    let mut wrote = false;
-    match ensure_steps(account, &mut tenant, creating, deadline, &mut wrote).await {
+    let (edge, host) = match admit(account, &mut tenant, creating).await {
+        Ok(admitted) => admitted,
+        Err(err) => {
+            return Err(Unfinished {
+                err,
+                partial: tenant,
+                wrote: false,
+            })
+        }
+    };
+    match write_steps(account, &edge, &mut tenant, &host, deadline).await {
         Ok(()) => Ok(tenant),
         Err(err) => Err(Unfinished {
             err,
             partial: tenant,
-            wrote,
+            wrote: true,
         }),
     }
 }
 
-async fn ensure_steps(
+/// What a tenant's writes need, read before any of them: its edge and host, and at a create
+/// the refusal of anything foreign or owned elsewhere in its way.
+async fn admit(
     account: &Account,
     tenant: &mut Tenant,
     creating: bool,
-    deadline: &Deadline,
-    wrote: &mut bool,
-) -> Result<(), AccountError> {
+) -> Result<(EdgeView, String), AccountError> {
     let edge = account.distributions.edge(&tenant.edge_id).await?;
     let host = tenant_host(&edge, &tenant.name)?;
     tenant.host = Some(host.clone());
@@ -156,14 +165,24 @@ async fn ensure_steps(
             &tenant.name,
         ))?;
     }
-    *wrote = true;
+    Ok((edge, host))
+}
+
+/// The tenant's writes: alias and rule, then records.
+async fn write_steps(
+    account: &Account,
+    edge: &EdgeView,
+    tenant: &mut Tenant,
+    host: &str,
+    deadline: &Deadline,
+) -> Result<(), AccountError> {
     // The rule does not depend on where the alias goes, so it is written while CloudFront
     // takes its second over the alias. Both run to the end (a step stopped halfway would
     // leave a write unaccounted for), and the records wait for the alias to be accepted.
     let placing = tenant.clone();
     let (placed, ruled) = tokio::join!(
-        place(account, &edge, &placing, &host),
-        ensure_rule(account, &edge, tenant, &host),
+        place(account, edge, &placing, host),
+        ensure_rule(account, edge, tenant, host),
     );
     let placed = placed?;
     tenant.distribution_id = Some(placed.holder.distribution.id.clone());
@@ -173,8 +192,7 @@ async fn ensure_steps(
     }
     ruled?;
     in_time(deadline)?;
-    ensure_records(account, &edge, tenant, &host, &placed.holder).await?;
-    Ok(())
+    ensure_records(account, edge, tenant, host, &placed.holder).await
 }
 
 /// Where step 1 put the host: the holding distribution, and on a multi-tenant edge the
