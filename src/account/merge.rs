@@ -162,29 +162,46 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    /// Submits request `n` for one key of `merger`. A write it makes counts itself in
+    /// `writes`, takes `takes`, and answers each request of its batch with the request plus
+    /// one.
+    async fn submit_counted(
+        merger: Arc<Merger<u32, u32>>,
+        writes: Arc<AtomicUsize>,
+        n: u32,
+        ready: impl Future<Output = ()>,
+        takes: Duration,
+    ) -> Option<u32> {
+        merger
+            .submit("key", n, ready, |batch| async move {
+                writes.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(takes).await;
+                for pending in batch {
+                    let answer = pending.request + 1;
+                    pending.answer(answer);
+                }
+            })
+            .await
+    }
+
     #[tokio::test]
     async fn requests_queued_during_a_write_share_the_next_one() {
         let merger: Arc<Merger<u32, u32>> = Arc::default();
         let writes = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..10u32)
             .map(|n| {
-                let (merger, writes) = (merger.clone(), writes.clone());
-                tokio::spawn(async move {
-                    merger
-                        .submit("key", n, async {}, |batch| async move {
-                            writes.fetch_add(1, Ordering::SeqCst);
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            for pending in batch {
-                                let answer = pending.request * 10;
-                                pending.answer(answer);
-                            }
-                        })
-                        .await
-                })
+                let request = submit_counted(
+                    merger.clone(),
+                    writes.clone(),
+                    n,
+                    async {},
+                    Duration::from_millis(20),
+                );
+                tokio::spawn(request)
             })
             .collect();
-        for (n, task) in tasks.into_iter().enumerate() {
-            assert_eq!(task.await.unwrap(), Some(n as u32 * 10));
+        for (n, task) in (0..10u32).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Some(n + 1));
         }
         let writes = writes.load(Ordering::SeqCst);
         assert!((1..=3).contains(&writes), "{writes} writes for 10 requests");
@@ -205,15 +222,7 @@ mod tests {
                 let (merger, writes) = (merger.clone(), writes.clone());
                 tokio::spawn(async move {
                     tokio::time::sleep(after(n)).await;
-                    merger
-                        .submit("key", n, ready(), |batch| async move {
-                            writes.fetch_add(1, Ordering::SeqCst);
-                            for pending in batch {
-                                let answer = pending.request + 1;
-                                pending.answer(answer);
-                            }
-                        })
-                        .await
+                    submit_counted(merger, writes, n, ready(), Duration::ZERO).await
                 })
             })
             .collect();
@@ -269,19 +278,8 @@ mod tests {
         let merger: Arc<Merger<u32, u32>> = Arc::default();
         let writes = Arc::new(AtomicUsize::new(0));
         let submit = |n: u32| {
-            let (merger, writes) = (merger.clone(), writes.clone());
-            async move {
-                merger
-                    .submit("key", n, async {}, |batch| async move {
-                        writes.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(400)).await;
-                        for pending in batch {
-                            let answer = pending.request + 1;
-                            pending.answer(answer);
-                        }
-                    })
-                    .await
-            }
+            let takes = Duration::from_millis(400);
+            submit_counted(merger.clone(), writes.clone(), n, async {}, takes)
         };
         assert_eq!(submit(0).await, Some(1));
         let tasks: Vec<_> = (1..=6u32)
