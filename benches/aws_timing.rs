@@ -290,15 +290,7 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
 
 /// When, since the calls were reset, AWS accepted the last change (wall time).
 fn last_change_at(scene: &Scene) -> Option<Duration> {
-    let answer = scene.emulator.control("GET", "calls?log=1", None);
-    answer["log"]
-        .as_array()?
-        .iter()
-        .filter(|e| e["status"].as_u64().is_some_and(|s| s < 300))
-        .filter(|e| e["op"].as_str().is_some_and(scene::is_mutating))
-        .filter_map(|e| e["at"].as_f64())
-        .reduce(f64::max)
-        .map(Duration::from_secs_f64)
+    scene.served_writes_at().into_iter().map(|(_, at)| at).max()
 }
 
 /// The last `lines` lines of `text`.

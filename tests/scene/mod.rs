@@ -479,15 +479,23 @@ impl Scene {
     /// The writes AWS has answered since the last reset of the calls, in order (a call held
     /// by the time model's latency is listed once it is served).
     pub fn served_writes(&self) -> Vec<String> {
+        self.served_writes_at()
+            .into_iter()
+            .map(|(op, _)| op)
+            .collect()
+    }
+
+    /// [`Self::served_writes`], each with when it was served (wall time since the reset).
+    pub fn served_writes_at(&self) -> Vec<(String, Duration)> {
         let answer = self.emulator.control("GET", "calls?log=1", None);
         answer["log"]
             .as_array()
             .map(|log| {
                 log.iter()
                     .filter(|e| e["status"].as_u64().is_some_and(|s| s < 300))
-                    .filter_map(|e| e["op"].as_str())
-                    .filter(|op| is_mutating(op))
-                    .map(str::to_string)
+                    .filter_map(|e| Some((e["op"].as_str()?, e["at"].as_f64()?)))
+                    .filter(|(op, _)| is_mutating(op))
+                    .map(|(op, at)| (op.to_string(), Duration::from_secs_f64(at)))
                     .collect()
             })
             .unwrap_or_default()
