@@ -36,6 +36,8 @@ CONTROL_DOC = {
     "DELETE /honest-api/faults": "disarm all fault rules",
     "GET /honest-api/uncovered": "hosts with an A/AAAA record that an ELBv2 rule change left matched by no rule: {uncovered: [{seq, at, operation, host, rules}]} since the last reset",
     "DELETE /honest-api/uncovered": "clear that log only",
+    "GET /honest-api/unserved": "hosts with an A/AAAA record that a CloudFront call left held by no enabled distribution or distribution tenant: {unserved: [{seq, at, operation, host, holders}]} since the last reset",
+    "DELETE /honest-api/unserved": "clear that log only",
 }
 
 
@@ -242,8 +244,22 @@ class HonestApp:
 
     def _serve(self, environ: dict[str, Any], op_key: str) -> tuple[str, list[tuple[str, str]], bytes]:
         """moto's answer to the call, logged. Caller holds the lock."""
-        answer = self._call_moto(environ)
+        answer = self._moto_watched(environ, op_key)
         STATE.log_call({"op": op_key, "status": int(answer[0].split()[0])})
+        return answer
+
+    def _moto_watched(self, environ: dict[str, Any], op_key: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        """moto's answer; a CloudFront call that may move domains is followed by the unserved
+        log's check (host_coverage.py). Caller holds the lock."""
+        service, _, operation = op_key.partition(":")
+        if service != "cloudfront" or operation.startswith(("Get", "List")):
+            return self._call_moto(environ)
+        from . import host_coverage
+
+        before = host_coverage.cloudfront_holders()
+        answer = self._call_moto(environ)
+        if int(answer[0].split()[0]) < 300:
+            host_coverage.record_holder_change(op_key, before)
         return answer
 
     def _refusal(
@@ -257,7 +273,7 @@ class HonestApp:
             code, status_code, message, lost_response = fault
             if lost_response:
                 # The change is made; only its answer is replaced.
-                self._call_moto(environ)
+                self._moto_watched(environ, op_key)
             STATE.faults_injected[op_key] += 1
             entry = {"op": op_key, "status": status_code, "fault": code}
             if lost_response:
@@ -335,6 +351,12 @@ class HonestApp:
                     if method == "DELETE":
                         STATE.uncovered = []
                         return _json(start_response, 200, {"uncovered": []})
+                elif sub == "unserved":
+                    if method == "GET":
+                        return _json(start_response, 200, {"unserved": list(STATE.unserved)})
+                    if method == "DELETE":
+                        STATE.unserved = []
+                        return _json(start_response, 200, {"unserved": []})
                 else:
                     return _json(start_response, 404, {"error": f"no such endpoint: {method} {path}", "endpoints": CONTROL_DOC})
                 return _json(start_response, 405, {"error": f"method {method} not allowed on {path}"})

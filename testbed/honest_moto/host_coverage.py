@@ -22,6 +22,22 @@ region of ELBv2 and every hosted zone (public or private) of Route53 is looked a
 
 The log is read with ``GET /honest-api/uncovered`` and cleared by ``DELETE`` on the same
 path and by every reset.
+
+The unserved log is the same check on CloudFront's side. After every CloudFront call that
+is served and may change who holds a domain (any but Get/List), each host name that
+
+- was held before the call by an enabled resource: an alias of an enabled standard
+  distribution, or a domain of an enabled distribution tenant of an enabled distribution,
+- is held by no enabled resource after it, and
+- is the exact name of an A or AAAA record in some Route53 hosted zone at that moment
+
+is logged once as ``{"seq", "at", "operation", "host", "holders"}``, ``holders`` naming
+what held it before the call (distribution ids, tenant ids). CloudFront picks the resource
+that serves a request by the request's host name (exact before wildcard), not by which of
+its DNS names the viewer resolved, so a host with records is served as long as some enabled
+resource holds it; a wildcard alias or domain (``*.example.com``) holds the names one label
+below it. It is read with ``GET /honest-api/unserved``, cleared by ``DELETE`` there and by
+every reset.
 """
 
 from __future__ import annotations
@@ -125,4 +141,50 @@ def record_change(operation: str, before: dict[str, tuple[str, ...]]) -> None:
                 "host": host,
                 "rules": lost,
             }
+        )
+
+
+def cloudfront_holders() -> dict[str, tuple[str, ...]]:
+    """The domains each enabled CloudFront resource holds, by distribution or tenant id."""
+    from moto.cloudfront import models as cfm
+
+    from . import saas
+    from .cloudfront import dist_aliases
+
+    out: dict[str, tuple[str, ...]] = {}
+    enabled: set[str] = set()
+    for account_backends in list(cfm.cloudfront_backends.values()):
+        for backend in list(account_backends.values()):
+            for dist in list(backend.distributions.values()):
+                if not getattr(dist.distribution_config, "Enabled", True):
+                    continue
+                enabled.add(dist.distribution_id)
+                aliases = tuple(_norm(a) for a in dist_aliases(dist))
+                if aliases:
+                    out[dist.distribution_id] = aliases
+    for tenant in saas.all_tenants():
+        if tenant.enabled and tenant.distribution_id in enabled and tenant.domains:
+            out[tenant.id] = tuple(_norm(d) for d in tenant.domains)
+    return out
+
+
+def _holds(domains: tuple[str, ...], host: str) -> bool:
+    return any(d == host or (d.startswith("*.") and host.split(".", 1)[-1] == d[2:]) for d in domains)
+
+
+def record_holder_change(operation: str, before: dict[str, tuple[str, ...]]) -> None:
+    """Log the hosts that the CloudFront call just made (``before`` = ``cloudfront_holders()``
+    taken before it) left held by no enabled resource."""
+    after = cloudfront_holders()
+    changed = {key: domains for key, domains in before.items() if after.get(key) != domains}
+    if not changed:
+        return
+    hosts = _record_hosts()
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    for host in sorted(hosts):
+        lost = sorted(key for key, domains in changed.items() if _holds(domains, host))
+        if not lost or any(_holds(domains, host) for domains in after.values()):
+            continue
+        STATE.unserved.append(
+            {"seq": len(STATE.unserved) + 1, "at": now, "operation": operation, "host": host, "holders": lost}
         )

@@ -18,6 +18,13 @@
 - Both are InProgress after each create/update for the configured number of Get reads (or,
   with the time model on, for the deploy time), then Deployed, as distributions are; their
   tags are moto's tagger's, through Tag/Untag/ListTagsForResource on their ARNs.
+- UpdateDomainAssociation moves a domain, in one step, from the distribution or tenant
+  holding it to the target named (a distribution tenant or a standard distribution, which
+  must exist: 404 EntityNotFound; If-Match is the target's ETag, checked when sent). Within
+  one account any holder may give it up; a holder of another account must be disabled first
+  (409 IllegalUpdate), as the API reference says of moves between accounts. A domain no one
+  holds is 404 EntityNotFound; one the target already holds is answered as moved. Both the
+  source and the target start deploying, and their ETags change.
 
 The groups and tenants of an account live in its moto CloudFront backend, so moto's reset
 drops them; this module owns them, and cloudfront.py asks it about tenants' domains.
@@ -183,7 +190,7 @@ def _tenants(backend: Any) -> dict[str, DistributionTenant]:
     return _store(backend, "_honest_distribution_tenants")
 
 
-def _all_tenants() -> list[DistributionTenant]:
+def all_tenants() -> list[DistributionTenant]:
     out: list[DistributionTenant] = []
     for account_backends in list(cfm.cloudfront_backends.values()):
         for backend in list(account_backends.values()):
@@ -230,14 +237,14 @@ def _get_tenant(backend: Any, identifier: str) -> DistributionTenant:
 def tenant_of_domain(domain: str) -> DistributionTenant | None:
     """The tenant (of any account) one of whose domains is `domain`, case-insensitively."""
     low = domain.lower().rstrip(".")
-    for tenant in _all_tenants():
+    for tenant in all_tenants():
         if low in tenant.domains:
             return tenant
     return None
 
 
 def tenants_of_distribution(distribution_id: str) -> list[DistributionTenant]:
-    return [t for t in _all_tenants() if t.distribution_id == distribution_id]
+    return [t for t in all_tenants() if t.distribution_id == distribution_id]
 
 
 def owns_arn(backend: Any, arn: str) -> bool:
@@ -388,7 +395,7 @@ def delete_connection_group(self: Any) -> EmptyResult:
     backend = self.backend
     group = _group_by_id(backend, self._get_param("Id"))
     check_if_match(group.etag, self._get_param("IfMatch"))
-    if any(t.connection_group_id == group.id for t in _all_tenants()):
+    if any(t.connection_group_id == group.id for t in all_tenants()):
         raise cf_error(
             "CannotDeleteEntityWhileInUse",
             "The connection group cannot be deleted while distribution tenants use it.",
@@ -494,6 +501,80 @@ def delete_distribution_tenant(self: Any) -> EmptyResult:
     return EmptyResult()
 
 
+def _holder_of(domain: str) -> tuple[Any, Any] | None:
+    """The (backend, distribution or tenant) of any account holding ``domain``."""
+    for account_backends in list(cfm.cloudfront_backends.values()):
+        for backend in list(account_backends.values()):
+            for dist in list(backend.distributions.values()):
+                if domain in {a.lower() for a in dist_aliases(dist)}:
+                    return backend, dist
+            for tenant in list(_tenants(backend).values()):
+                if domain in tenant.domains:
+                    return backend, tenant
+    return None
+
+
+def update_domain_association(self: Any) -> ActionResult:
+    backend = self.backend
+    domain = str(self._get_param("Domain") or "").lower().rstrip(".")
+    target = self._get_param("TargetResource") or {}
+    if not domain or len(domain) > 253 or not ALIAS_RE.match(domain):
+        raise cf_error("InvalidArgument", f"The domain {domain} is not a valid domain name.")
+    tenant_id, dist_id = target.get("DistributionTenantId"), target.get("DistributionId")
+    if bool(tenant_id) == bool(dist_id):
+        raise cf_error("InvalidArgument", "TargetResource names either a DistributionId or a DistributionTenantId.")
+    if tenant_id:
+        goal: Any = _tenant_by_id(backend, tenant_id)
+        goal_etag = goal.etag
+    else:
+        goal = backend.distributions.get(dist_id)
+        if goal is None:
+            raise cf_error("EntityNotFound", f"The distribution {dist_id} does not exist.")
+        if connection_mode(goal.distribution_config) == TENANT_ONLY:
+            raise cf_error("InvalidAssociation", "A multi-tenant distribution takes domains through its tenants.")
+        goal_etag = goal.etag
+    if_match = self._get_param("IfMatch")
+    if if_match:
+        check_if_match(goal_etag, if_match)
+    found = _holder_of(domain)
+    if found is None:
+        raise cf_error("EntityNotFound", f"No distribution or distribution tenant has the domain {domain}.")
+    source_backend, source = found
+    if source is not goal:
+        if source_backend is not backend and _enabled(source):
+            raise cf_error(
+                "IllegalUpdate",
+                f"The domain {domain} belongs to a resource of another account, which must be disabled before the domain moves.",
+            )
+        if isinstance(source, DistributionTenant):
+            source.domains = [d for d in source.domains if d != domain]
+            source.changed()
+        else:
+            _set_aliases(source, [a for a in dist_aliases(source) if a.lower() != domain])
+        if isinstance(goal, DistributionTenant):
+            goal.domains = [*goal.domains, domain]
+            goal.changed()
+        else:
+            _set_aliases(goal, [*dist_aliases(goal), domain])
+    resource_id = goal.id if isinstance(goal, DistributionTenant) else goal.distribution_id
+    return ActionResult({"Domain": domain, "ResourceId": resource_id, "ETag": goal.etag})
+
+
+def _enabled(thing: Any) -> bool:
+    if isinstance(thing, DistributionTenant):
+        return thing.enabled
+    return bool(getattr(thing.distribution_config, "Enabled", True))
+
+
+def _set_aliases(dist: Any, aliases: list[str]) -> None:
+    """A distribution's alias list replaced, as a change of its configuration."""
+    config = dist.distribution_config
+    config.__dict__["Aliases"] = {"Quantity": len(aliases), "Items": aliases} if aliases else {"Quantity": 0}
+    dist.etag = new_etag()
+    start_deploy(dist)
+    dist.last_modified_time = utc_now().isoformat().replace("+00:00", "Z")
+
+
 def list_distribution_tenants(self: Any) -> ActionResult:
     association = self._get_param("AssociationFilter") or {}
     tenants = [
@@ -527,6 +608,7 @@ ACTIONS: dict[str, Callable[[Any], Any]] = {
     "update_distribution_tenant": update_distribution_tenant,
     "delete_distribution_tenant": delete_distribution_tenant,
     "list_distribution_tenants": list_distribution_tenants,
+    "update_domain_association": update_domain_association,
 }
 
 # An identifier may be an ARN, whose "/" arrives decoded in the path.
@@ -537,6 +619,7 @@ PATHS = (
     "distribution-tenant$",
     "distribution-tenant/(?P<tenant_id>.+)$",
     "distribution-tenants$",
+    "domain-association$",
 )
 
 

@@ -66,6 +66,8 @@ class State:
         self.clock: timing.Clock | None = None
         # Served hosts left without a rule by an ELBv2 rule change (see host_coverage.py).
         self.uncovered: list[dict[str, Any]] = []
+        # Served hosts left held by no CloudFront resource (see host_coverage.py).
+        self.unserved: list[dict[str, Any]] = []
 
     # -- configuration -------------------------------------------------
     def validate_update(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -114,6 +116,7 @@ class State:
         self._set_clock()
         self.reset_calls()
         self.uncovered = []
+        self.unserved = []
 
     def _set_clock(self) -> None:
         settings = self.config.get("timing")

@@ -79,6 +79,11 @@ class Control:
         assert status == 200, body
         return body["uncovered"]
 
+    def unserved(self) -> list[dict[str, Any]]:
+        status, body = self.request("GET", "unserved")
+        assert status == 200, body
+        return body["unserved"]
+
 
 @pytest.fixture(scope="session")
 def control(server_url: str) -> Control:

@@ -362,3 +362,86 @@ def test_saas_calls_are_counted_and_faultable(cf, control):
                  DistributionId=dist_id, Name="t2", Domains=[{"Domain": "t2.example.com"}])
     tenant(cf, dist_id, name="t2", domains=["t2.example.com"])
     assert control.request("GET", "calls")[1]["faults_injected"] == {"cloudfront:CreateDistributionTenant": 1}
+
+
+# ---------------------------------------------------------------------------
+# Moving a domain, and the unserved log
+# ---------------------------------------------------------------------------
+def _aliases(cf, dist_id) -> list[str]:
+    return cf.get_distribution_config(Id=dist_id)["DistributionConfig"]["Aliases"].get("Items") or []
+
+
+def _record(r53, host: str, target: str) -> str:
+    zone = r53.create_hosted_zone(Name="example.com", CallerReference=f"z-{host}")["HostedZone"]["Id"]
+    change = {"Action": "CREATE", "ResourceRecordSet": {
+        "Name": host, "Type": "A",
+        "AliasTarget": {"HostedZoneId": "Z2FDTNDATAQYW2", "DNSName": target, "EvaluateTargetHealth": False}}}
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [change]})
+    return zone
+
+
+def test_domain_moves_from_a_distribution_to_a_tenant_in_one_step(cf, r53, control):
+    std = cf.create_distribution(DistributionConfig=dist_config("std", aliases=["shop.example.com", "keep.example.com"]))
+    std_id, std_etag = std["Distribution"]["Id"], std["ETag"]
+    _record(r53, "shop.example.com", std["Distribution"]["DomainName"])
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id, name="shop", domains=["stand-in.example.com"])
+    # If-Match, when sent, is the target's
+    expect_error(cf.update_domain_association, "PreconditionFailed", 412,
+                 Domain="shop.example.com", TargetResource={"DistributionTenantId": t["Id"]}, IfMatch=std_etag)
+    resp = cf.update_domain_association(
+        Domain="shop.example.com", TargetResource={"DistributionTenantId": t["Id"]}, IfMatch=t["ETag"])
+    assert (resp["Domain"], resp["ResourceId"]) == ("shop.example.com", t["Id"])
+    got = cf.get_distribution_tenant(Identifier=t["Id"])
+    assert [d["Domain"] for d in got["DistributionTenant"]["Domains"]] == ["stand-in.example.com", "shop.example.com"]
+    assert got["ETag"] == resp["ETag"] != t["ETag"]
+    assert _aliases(cf, std_id) == ["keep.example.com"]
+    assert cf.get_distribution(Id=std_id)["ETag"] != std_etag
+    # a moved domain is not taken by a move, and the host was held all along
+    assert control.unserved() == []
+    # moved again: the answer names the holder; a domain nobody holds is 404
+    again = cf.update_domain_association(Domain="shop.example.com", TargetResource={"DistributionTenantId": t["Id"]})
+    assert again["ResourceId"] == t["Id"]
+    expect_error(cf.update_domain_association, "EntityNotFound", 404,
+                 Domain="nobody.example.com", TargetResource={"DistributionTenantId": t["Id"]})
+    expect_error(cf.update_domain_association, "EntityNotFound", 404,
+                 Domain="shop.example.com", TargetResource={"DistributionTenantId": "dt_unknown"})
+
+
+def test_domain_moves_back_to_a_standard_distribution(cf):
+    std = cf.create_distribution(DistributionConfig=dist_config("std", aliases=["keep.example.com"]))
+    dist_id, _ = multi_tenant(cf)
+    t = tenant(cf, dist_id, domains=["shop.example.com", "other.example.com"])
+    cf.update_domain_association(Domain="shop.example.com", TargetResource={"DistributionId": std["Distribution"]["Id"]})
+    assert _aliases(cf, std["Distribution"]["Id"]) == ["keep.example.com", "shop.example.com"]
+    domains = cf.get_distribution_tenant(Identifier=t["Id"])["DistributionTenant"]["Domains"]
+    assert [d["Domain"] for d in domains] == ["other.example.com"]
+    expect_error(cf.update_domain_association, "InvalidAssociation", 409,
+                 Domain="other.example.com", TargetResource={"DistributionId": dist_id})
+
+
+def test_unserved_logs_a_host_with_records_that_no_resource_holds_any_more(cf, r53, control):
+    std = cf.create_distribution(DistributionConfig=dist_config("std", aliases=["shop.example.com", "quiet.example.com"]))
+    std_id = std["Distribution"]["Id"]
+    _record(r53, "shop.example.com", std["Distribution"]["DomainName"])
+    dist_id, _ = multi_tenant(cf)
+    # a domain added elsewhere, or one without records, is no loss
+    t = tenant(cf, dist_id, domains=["new.example.com"])
+    cf.update_distribution(Id=std_id, IfMatch=std["ETag"],
+                           DistributionConfig=dist_config("std", aliases=["shop.example.com"]))
+    assert control.unserved() == []
+    # removing the alias first and adding the domain after leaves a moment unserved
+    etag = cf.get_distribution_config(Id=std_id)["ETag"]
+    cf.update_distribution(Id=std_id, IfMatch=etag, DistributionConfig=dist_config("std", aliases=[]))
+    cf.update_distribution_tenant(Id=t["Id"], IfMatch=t["ETag"],
+                                  Domains=[{"Domain": "new.example.com"}, {"Domain": "shop.example.com"}])
+    log = control.unserved()
+    assert [(e["seq"], e["operation"], e["host"], e["holders"]) for e in log] == [
+        (1, "cloudfront:UpdateDistribution", "shop.example.com", [std_id])]
+    # a disabled tenant holds nothing either
+    t = cf.get_distribution_tenant(Identifier=t["Id"])
+    cf.update_distribution_tenant(Id=t["DistributionTenant"]["Id"], IfMatch=t["ETag"], Enabled=False)
+    assert [e["operation"] for e in control.unserved()] == ["cloudfront:UpdateDistribution", "cloudfront:UpdateDistributionTenant"]
+    status, body = control.request("DELETE", "unserved")
+    assert (status, body) == (200, {"unserved": []})
+    assert control.unserved() == []
