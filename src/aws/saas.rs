@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_cloudfront::types::{
-    ConnectionGroup, DistributionTenant, DistributionTenantAssociationFilter, DomainItem, Tag, Tags,
+    ConnectionGroup, DistributionResourceId, DistributionTenant,
+    DistributionTenantAssociationFilter, DomainItem, Tag, Tags,
 };
 
 use super::cloudfront::{versioned, CloudFront, Versioned, ETAG_CONFLICT_MAX_ATTEMPTS};
@@ -95,6 +96,14 @@ pub trait SaasApi: Send + Sync {
     ) -> Result<Versioned<DistributionTenant>, AwsError>;
     /// DeleteDistributionTenant with `If-Match`.
     async fn delete_distribution_tenant(&self, id: &str, if_match: &str) -> Result<(), AwsError>;
+    /// UpdateDomainAssociation: `domain` moves to distribution tenant `tenant_id` from
+    /// whatever holds it, with the tenant's ETag as `If-Match`.
+    async fn update_domain_association(
+        &self,
+        domain: &str,
+        tenant_id: &str,
+        if_match: &str,
+    ) -> Result<(), AwsError>;
     /// ListDistributionTenants of one distribution, one page.
     async fn list_distribution_tenants(
         &self,
@@ -280,6 +289,25 @@ impl SaasApi for aws_sdk_cloudfront::Client {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DeleteDistributionTenant", e).with_subject(id))?;
+        Ok(())
+    }
+
+    async fn update_domain_association(
+        &self,
+        domain: &str,
+        tenant_id: &str,
+        if_match: &str,
+    ) -> Result<(), AwsError> {
+        let target = DistributionResourceId::builder()
+            .distribution_tenant_id(tenant_id)
+            .build();
+        self.update_domain_association()
+            .domain(domain)
+            .target_resource(target)
+            .if_match(if_match)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateDomainAssociation", e).with_subject(domain))?;
         Ok(())
     }
 
@@ -558,6 +586,95 @@ impl CloudFront {
                     .await
             }
             other => other,
+        }
+    }
+
+    /// Moves `domain` into distribution tenant `tenant_id` in one step, from the standard
+    /// distribution or tenant of the account holding it: at no moment does nothing hold it,
+    /// so viewers of the domain are served throughout. A domain the tenant holds already is
+    /// the answer (a retried request whose first answer was lost). A stale ETag starts over
+    /// from a fresh read, at most [`ETAG_CONFLICT_MAX_ATTEMPTS`] times.
+    pub async fn move_domain_to_tenant(
+        &self,
+        domain: &str,
+        tenant_id: &str,
+    ) -> Result<TenantInfo, AwsError> {
+        const OP: &str = "UpdateDomainAssociation";
+        let mut attempt = 1;
+        let mut moved = false;
+        loop {
+            let tenant = self
+                .find_distribution_tenant(tenant_id)
+                .await?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        OP,
+                        super::ErrorKind::NotFound,
+                        format!("distribution tenant {tenant_id} does not exist"),
+                    )
+                })?;
+            if tenant.domains.iter().any(|d| d == domain) {
+                return Ok(tenant);
+            }
+            if moved {
+                return Err(AwsError::new(
+                    OP,
+                    super::ErrorKind::Conflict,
+                    format!("CloudFront accepted moving {domain} to distribution tenant {tenant_id}, but the tenant does not hold it"),
+                ));
+            }
+            let api = self.api(OP).await;
+            match api
+                .update_domain_association(domain, &tenant.id, &tenant.etag)
+                .await
+            {
+                Err(err) if is_stale(&err) && attempt < ETAG_CONFLICT_MAX_ATTEMPTS => {
+                    self.conflict_pause(attempt).await;
+                    attempt += 1;
+                }
+                Err(err) => return Err(err),
+                // Read again: the answer carries no domains, and the next write needs the
+                // ETag the move left.
+                Ok(()) => moved = true,
+            }
+        }
+    }
+
+    /// Sets the domains of distribution tenant `tenant_id` to `domains`, keeping whether it
+    /// is enabled. A stale ETag starts over from a fresh read, at most
+    /// [`ETAG_CONFLICT_MAX_ATTEMPTS`] times.
+    pub async fn set_tenant_domains(
+        &self,
+        tenant_id: &str,
+        domains: &[String],
+    ) -> Result<TenantInfo, AwsError> {
+        let mut attempt = 1;
+        loop {
+            let tenant = self
+                .find_distribution_tenant(tenant_id)
+                .await?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        "UpdateDistributionTenant",
+                        super::ErrorKind::NotFound,
+                        format!("distribution tenant {tenant_id} does not exist"),
+                    )
+                })?;
+            if tenant.domains == domains {
+                return Ok(tenant);
+            }
+            let api = self.api("UpdateDistributionTenant").await;
+            match api
+                .update_distribution_tenant(&tenant.id, &tenant.etag, domains, tenant.enabled)
+                .await
+            {
+                Ok(updated) => return Ok(tenant_info(updated.value, updated.etag)),
+                Err(err) if is_stale(&err) && attempt < ETAG_CONFLICT_MAX_ATTEMPTS => {
+                    self.conflict_pause(attempt).await;
+                    attempt += 1;
+                }
+                Err(err) => return Err(err),
+            }
         }
     }
 

@@ -113,6 +113,16 @@ impl<A: SaasApi> SaasApi for Intercepted<A> {
     async fn delete_distribution_tenant(&self, id: &str, if_match: &str) -> Result<(), AwsError> {
         self.inner.delete_distribution_tenant(id, if_match).await
     }
+    async fn update_domain_association(
+        &self,
+        domain: &str,
+        tenant_id: &str,
+        if_match: &str,
+    ) -> Result<(), AwsError> {
+        self.inner
+            .update_domain_association(domain, tenant_id, if_match)
+            .await
+    }
     async fn list_distribution_tenants(
         &self,
         distribution_id: Option<&str>,
