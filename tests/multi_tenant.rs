@@ -11,7 +11,9 @@ mod common;
 mod scene;
 
 use aws_sdk_cloudfront::types as cf;
-use scene::saas::{assert_nothing_left, assert_served, saas};
+use scene::saas::{
+    assert_nothing_left, assert_served, assert_served_on, moving_config, saas, NEXT,
+};
 use scene::{apply, destroy, expect_exit, plan_has_changes, plan_is_empty, state, Scene, EDGE};
 
 const MULTI_TENANT: &str = "  distribution_mode = \"multi_tenant\"\n  rule_layout = \"per_tenant\"";
@@ -577,4 +579,173 @@ fn a_tenant_beyond_the_accounts_quota_is_refused_and_leaves_nothing() {
     plan_is_empty(&ws, "plan");
     destroy(&ws, "destroy");
     assert_nothing_left(&scene);
+}
+
+/// A pool edge's tenants move to a multi-tenant edge by changing their `edge_id`: the plan
+/// shows updates in place, not replacements, and through the apply no host with records is
+/// left without a CloudFront resource holding it (the emulator's unserved log) or without a
+/// listener rule (its coverage log). Afterwards each host is a distribution tenant's domain,
+/// its records point at the connection group, the pool holds no alias, the next plan is
+/// empty, the pool edge is then removed leaving nothing, and destroy leaves nothing at all.
+fn pool_tenants_move(version: &'static str, scene: Scene, pool: &str, multi: &str, watched: bool) {
+    let names = ["acme", "kite", "zeta"];
+    let ws = scene.workspace(
+        version,
+        &moving_config(&scene, pool, multi, &names, false, true),
+    );
+    apply(&ws, "a pool edge and three tenants");
+    let before = state(&ws);
+    let pool_ids: Vec<String> = scene
+        .distributions()
+        .into_iter()
+        .filter(|d| d.aliases.contains(&scene.host("acme")))
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(pool_ids.len(), 1, "the tenants share one pool distribution");
+
+    // To an edge of another domain the tenants are replaced, as any other change of edge.
+    let elsewhere = moving_config(&scene, pool, multi, &names, true, true);
+    let domain_line = format!("domain           = \"{}\"", scene.seed.domain);
+    let at = elsewhere
+        .rfind(&domain_line)
+        .expect("the new edge's domain");
+    let elsewhere = format!(
+        "{}domain = \"sub.{}\"{}",
+        &elsewhere[..at],
+        scene.seed.domain,
+        &elsewhere[at + domain_line.len()..]
+    );
+    ws.write("main.tf", &elsewhere);
+    let replaced = plan_has_changes(&ws, "the tenants go to an edge of another domain");
+    assert!(
+        replaced
+            .stdout
+            .contains("4 to add, 0 to change, 3 to destroy")
+            && replaced.stdout.contains("must be replaced"),
+        "{}",
+        replaced.stdout
+    );
+
+    ws.write(
+        "main.tf",
+        &moving_config(&scene, pool, multi, &names, true, true),
+    );
+    let state_file = ws.path().join("terraform.tfstate");
+    let unmoved = std::fs::read(&state_file).expect("the state before the move");
+    let planned = plan_has_changes(&ws, "the tenants move");
+    assert!(
+        planned
+            .stdout
+            .contains("1 to add, 3 to change, 0 to destroy"),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        !planned.stdout.contains("must be replaced"),
+        "{}",
+        planned.stdout
+    );
+    apply(&ws, "move the tenants to the multi-tenant edge");
+    if watched {
+        assert_eq!(scene.unserved(), [], "a served host was held by nothing");
+        assert_eq!(scene.uncovered(), [], "a served host lost its rule");
+    }
+    assert_served_on(&scene, NEXT, &names);
+    let resources = state(&ws);
+    for name in names {
+        let key = format!("gateway_tenant.t[\"{name}\"]");
+        let (moved, _) = &resources[&key];
+        let (was, _) = &before[&key];
+        assert_eq!(moved["id"], format!("{NEXT}/{name}"));
+        assert_eq!(moved["edge_id"], NEXT);
+        assert_eq!(moved["host"], was["host"]);
+        assert!(moved["distribution_tenant_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("dt_") || !id.is_empty()));
+    }
+    for d in scene.distributions() {
+        if pool_ids.contains(&d.id) {
+            assert!(d.aliases.is_empty(), "the pool keeps {:?}", d.aliases);
+        }
+    }
+    plan_is_empty(&ws, "after the move");
+
+    // A state saved before the move, as when Terraform is killed after the move's last write:
+    // the read no longer finds the tenants on the pool edge, and the next apply takes over
+    // what is in place on the new one.
+    let moved_state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    let unmoved: serde_json::Value = serde_json::from_slice(&unmoved).unwrap();
+    let mut interrupted = moved_state.clone();
+    interrupted["serial"] = (moved_state["serial"].as_u64().unwrap_or_default() + 1).into();
+    let tenants_before = unmoved["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "gateway_tenant")
+        .cloned();
+    let resources_now = interrupted["resources"].as_array_mut().unwrap();
+    resources_now.retain(|r| r["type"] != "gateway_tenant");
+    resources_now.extend(tenants_before);
+    std::fs::write(
+        &state_file,
+        serde_json::to_vec_pretty(&interrupted).unwrap(),
+    )
+    .unwrap();
+    apply(&ws, "the move again, from the state before it");
+    if watched {
+        assert_eq!(scene.unserved(), [], "a served host was held by nothing");
+        assert_eq!(scene.uncovered(), [], "a served host lost its rule");
+    }
+    plan_is_empty(&ws, "after the move again");
+    assert_served_on(&scene, NEXT, &names);
+    let again = state(&ws);
+    for name in names {
+        let key = format!("gateway_tenant.t[\"{name}\"]");
+        assert_eq!(
+            again[&key].0["distribution_tenant_id"],
+            resources[&key].0["distribution_tenant_id"]
+        );
+        assert_eq!(
+            again[&key].0["listener_rule_arn"],
+            resources[&key].0["listener_rule_arn"]
+        );
+    }
+
+    ws.write(
+        "main.tf",
+        &moving_config(&scene, pool, multi, &names, true, false),
+    );
+    apply(&ws, "remove the emptied pool edge");
+    let left: Vec<String> = scene.distributions().into_iter().map(|d| d.id).collect();
+    assert!(
+        pool_ids.iter().all(|id| !left.contains(id)),
+        "the pool's distributions are deleted: {left:?}"
+    );
+    assert_served_on(&scene, NEXT, &names);
+    plan_is_empty(&ws, "after the pool edge is gone");
+    destroy(&ws, "destroy");
+    assert_nothing_left(&scene);
+}
+
+#[test]
+fn pool_tenants_move_to_a_multi_tenant_edge_1_15_5() {
+    // From grouped rules to rules of their own.
+    let scene = Scene::new("move-to-multi-tenant-1.15.5");
+    pool_tenants_move("1.15.5", scene, "", "  rule_layout = \"per_tenant\"", true);
+}
+
+#[test]
+fn pool_tenants_move_to_a_multi_tenant_edge_1_0_3() {
+    // Each tenant's own rule, kept.
+    let per_tenant = "  rule_layout = \"per_tenant\"";
+    let scene = Scene::new("move-to-multi-tenant-1.0.3");
+    pool_tenants_move("1.0.3", scene, per_tenant, per_tenant, true);
+}
+
+#[test]
+fn pool_tenants_move_to_a_multi_tenant_edge_on_ministack() {
+    // Into grouped rules of the new edge.
+    let scene = Scene::on_ministack("move-to-multi-tenant-ministack");
+    pool_tenants_move("1.15.5", scene, "  rule_layout = \"per_tenant\"", "", false);
 }

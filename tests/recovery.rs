@@ -8,7 +8,8 @@
 //! among the tenants); a plain re-apply converges, the next plan is empty, every tenant is served
 //! once, and the destroy leaves nothing. A killed Terraform leaves no provider process behind.
 //! A multi-tenant edge is killed after each of its apply's writes (policies, connection group,
-//! distribution, distribution tenants, rule, records), with the same outcome.
+//! distribution, distribution tenants, rule, records), with the same outcome, and so is a pool
+//! edge's tenants' move to a multi-tenant edge, which also never leaves a host unserved.
 //!
 //! `cargo test --test recovery` (add `-- --nocapture` for step timings).
 
@@ -301,6 +302,89 @@ fn multi_tenant_applies_killed_anywhere_converge_on_the_next_apply() {
         },
         &|| saas::assert_nothing_left(&scene),
     );
+}
+
+/// A pool edge's tenants moving to a multi-tenant edge (from grouped rules to rules of their
+/// own, the move with the most writes), the provider and then Terraform killed after each
+/// write of the move from the first tenant's on: each time the re-apply finishes the move, the
+/// next plan is empty, every host is served on the new edge, no host with records was left
+/// without a CloudFront resource holding it or a rule matching it at any moment (the kills
+/// included), and the destroy leaves nothing.
+#[test]
+fn moves_killed_anywhere_finish_on_the_next_apply() {
+    let scene = Scene::new("killed-move");
+    let names = ["acme", "kite"];
+    let per_tenant = "  rule_layout = \"per_tenant\"";
+    let pool = saas::moving_config(&scene, "", per_tenant, &names, false, true);
+    let moved = saas::moving_config(&scene, "", per_tenant, &names, true, true);
+    let on_the_pool = || {
+        let ws = scene.workspace(VERSION, &pool);
+        apply(&ws, "the pool edge and its tenants");
+        ws.write("main.tf", &moved);
+        scene.clear_unserved();
+        scene.clear_uncovered();
+        ws
+    };
+    let moved_well = |what: &str| {
+        saas::assert_served_on(&scene, saas::NEXT, &names);
+        assert_eq!(
+            scene.unserved(),
+            [],
+            "{what}: a served host was held by nothing"
+        );
+        assert_eq!(scene.uncovered(), [], "{what}: a served host lost its rule");
+    };
+
+    // A clean move: its writes, in order.
+    let ws = on_the_pool();
+    scene.reset_calls();
+    scene.configure(slow_aws());
+    apply(&ws, "clean move");
+    scene.configure(json!({"timing": null}));
+    let writes = scene.served_writes();
+    moved_well("clean move");
+    destroy(&ws, "clean destroy");
+    saas::assert_nothing_left(&scene);
+    let first = writes
+        .iter()
+        .position(|op| op == "cloudfront:CreateDistributionTenant")
+        .expect("the move creates distribution tenants");
+    for op in [
+        "cloudfront:UpdateDomainAssociation",
+        "cloudfront:UpdateDistributionTenant",
+    ] {
+        assert_eq!(
+            writes.iter().filter(|w| *w == op).count(),
+            names.len(),
+            "one {op} per tenant: {writes:?}"
+        );
+    }
+
+    let n = writes.len();
+    let mut passed = 0;
+    for victim in [Victim::Provider, Victim::Terraform] {
+        for k in first + 1..n {
+            let what = format!(
+                "{victim:?} killed after write {k} of {n} ({})",
+                writes[k - 1]
+            );
+            let ws = on_the_pool();
+            let (orphans, killed) = kill_during_apply(&scene, &ws, k, victim);
+            assert!(
+                orphans.is_empty(),
+                "{what}: provider processes {orphans:?} outlived Terraform"
+            );
+            assert!(killed, "{what}: the apply ended before the kill point");
+            apply(&ws, &format!("{what}: re-apply"));
+            plan_is_empty(&ws, &format!("{what}: plan"));
+            moved_well(&what);
+            destroy(&ws, &format!("{what}: destroy"));
+            saas::assert_nothing_left(&scene);
+            passed += 1;
+            eprintln!("kill point {passed}: {what}: converged");
+        }
+    }
+    eprintln!("{passed} kill points of the move converged; writes: {writes:?}");
 }
 
 /// An edge (with `edge_extra` settings) and the tenants `names`, applied once cleanly to learn

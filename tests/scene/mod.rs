@@ -1346,9 +1346,29 @@ resource "gateway_shared_edge" "main" {{
         });
     }
 
+    /// Served hosts some CloudFront call left held by no enabled distribution or distribution
+    /// tenant, as the emulator logged them (`host` and `operation` of each).
+    pub fn unserved(&self) -> Vec<(String, String)> {
+        let answer = self.emulator.control("GET", "unserved", None);
+        answer["unserved"]
+            .as_array()
+            .expect("unserved")
+            .iter()
+            .map(|e| {
+                let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+                (text("host"), text("operation"))
+            })
+            .collect()
+    }
+
     /// Forgets the emulator's log of served hosts left without a rule.
     pub fn clear_uncovered(&self) {
         self.emulator.control("DELETE", "uncovered", None);
+    }
+
+    /// Forgets the emulator's log of served hosts left held by nothing.
+    pub fn clear_unserved(&self) {
+        self.emulator.control("DELETE", "unserved", None);
     }
 
     /// Deletes the record set `name`/`kind`, repeating it exactly as Route53 requires.

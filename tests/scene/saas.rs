@@ -76,14 +76,19 @@ pub fn saas(scene: &Scene) -> SaasView {
 /// as its domain on the edge's connection group, one rule forwarding the host to the shared
 /// target group, and A and AAAA alias records to the routing endpoint.
 pub fn assert_served(scene: &Scene, names: &[&str]) -> SaasView {
+    assert_served_on(scene, EDGE, names)
+}
+
+/// The same on the multi-tenant edge named `edge`.
+pub fn assert_served_on(scene: &Scene, edge: &str, names: &[&str]) -> SaasView {
     let mut view = saas(scene);
-    let comment = format!("gateway edge {EDGE} slot 0");
+    let comment = format!("gateway edge {edge} slot 0");
     view.distributions.retain(|(_, c)| *c == comment);
     assert_eq!(view.distributions.len(), 1, "one multi-tenant distribution");
     let ours = view.distributions[0].0.clone();
     view.tenants.retain(|t| t.3 == ours);
     view.groups
-        .retain(|(_, name, _)| *name == format!("gateway-{EDGE}"));
+        .retain(|(_, name, _)| *name == format!("gateway-{edge}"));
     assert_eq!(
         view.groups.len(),
         1,
@@ -133,3 +138,40 @@ pub fn assert_nothing_left(scene: &Scene) {
     assert!(view.tenants.is_empty(), "{:?}", view.tenants);
     scene.assert_nothing_left(&[]);
 }
+
+/// A pool edge's tenants before and after their move: the pool edge `main` (with the extra
+/// settings `pool`, kept while `keep_pool`) and, when `moved`, the multi-tenant edge `next`
+/// (with `multi`) of the same domain, zone, listener and target group, and the tenants
+/// `names` on `next` when `moved`, else on `main`.
+pub fn moving_config(
+    scene: &Scene,
+    pool: &str,
+    multi: &str,
+    names: &[&str],
+    moved: bool,
+    keep_pool: bool,
+) -> String {
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let mut text = scene.provider_hcl();
+    if keep_pool {
+        text += &scene.edge_hcl(pool);
+    }
+    if moved {
+        text += &scene
+            .edge_hcl(&format!("  distribution_mode = \"multi_tenant\"\n{multi}"))
+            .replace(
+                "\"gateway_shared_edge\" \"main\"",
+                "\"gateway_shared_edge\" \"next\"",
+            )
+            .replace(&format!("\"{EDGE}\""), &format!("\"{NEXT}\""));
+    }
+    let edge = if moved { "next" } else { "main" };
+    text += &format!(
+        "\nresource \"gateway_tenant\" \"t\" {{\n  for_each = toset([{}])\n  edge_id  = gateway_shared_edge.{edge}.id\n  name     = each.key\n}}\n",
+        list.join(", ")
+    );
+    text
+}
+
+/// The multi-tenant edge tenants move to.
+pub const NEXT: &str = "gateway-e2e-next";

@@ -237,6 +237,19 @@ async fn place_tenant(
     tenant: &Tenant,
     host: &str,
 ) -> Result<Placement, AccountError> {
+    let tags = tenant_tags(account, tenant);
+    let holder = account.tenants.place(edge, host, &tags).await?;
+    let tenant_id = account
+        .tenants
+        .holder(&holder.distribution.id, host)
+        .await?
+        .map(|t| t.id);
+    Ok(Placement { holder, tenant_id })
+}
+
+/// Tags of a tenant's distribution tenant: the provider's defaults and the bookkeeping that
+/// names the tenant.
+pub(super) fn tenant_tags(account: &Account, tenant: &Tenant) -> Tags {
     let own: Tags = [
         (
             MANAGED_BY_TAG_KEY.to_string(),
@@ -246,14 +259,7 @@ async fn place_tenant(
         (TAG_TENANT.to_string(), tenant.name.clone()),
     ]
     .into();
-    let tags = tags::merge(&account.settings.default_tags, &Tags::new(), own);
-    let holder = account.tenants.place(edge, host, &tags).await?;
-    let tenant_id = account
-        .tenants
-        .holder(&holder.distribution.id, host)
-        .await?
-        .map(|t| t.id);
-    Ok(Placement { holder, tenant_id })
+    tags::merge(&account.settings.default_tags, &Tags::new(), own)
 }
 
 /// Step 2: the host's listener rule, as the edge's layout says: a group of this state's, or
@@ -329,7 +335,7 @@ async fn ensure_rule(
 }
 
 /// The grouped rules `claim` writes on the edge's listener.
-fn group(account: &Account, edge: &EdgeView, claim: &str) -> Group {
+pub(super) fn group(account: &Account, edge: &EdgeView, claim: &str) -> Group {
     let record = &edge.record;
     Group {
         listener_arn: record.listener_arn.clone(),
@@ -489,7 +495,7 @@ pub async fn remove(
 
 /// The claims a stored tenant counts as its own: none for a tenant stored without one (made
 /// before claims existed, or just imported), which takes the claim it finds.
-fn known_claims(tenant: &Tenant) -> Vec<String> {
+pub(super) fn known_claims(tenant: &Tenant) -> Vec<String> {
     match &tenant.claim {
         Some(claim) => own_claims(Some(claim), &tenant.edge_id, &tenant.name),
         None => Vec::new(),

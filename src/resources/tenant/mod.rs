@@ -9,6 +9,7 @@
 mod apply;
 mod list;
 mod model;
+mod moving;
 mod plan;
 mod schema;
 
@@ -181,21 +182,62 @@ impl Resource for TenantResource {
     ) -> Option<State> {
         let account = ctx.data::<Account>(diags)?;
         let before = Tenant::from_state(&prior.value, &prior.private);
+        let wanted = Tenant::from_value(planned);
+        let moving = before.edge_id != wanted.edge_id;
         // A tenant stored without a claim (imported, or made before claims existed) takes
-        // this resource's with its first update.
-        let claim = before
-            .claim
-            .or_else(|| Some(workspace_claim(&before.edge_id, &before.name)));
-        let tenant = Tenant {
-            listener_rule_arn: before.listener_rule_arn,
+        // this resource's with its first update; one moving to another edge takes the claim
+        // of a create there, so that a run interrupted after the move, whose read no longer
+        // finds the tenant on its old edge, creates it again by taking over what is in place.
+        let claim = if moving {
+            Some(workspace_claim(&wanted.edge_id, &wanted.name))
+        } else {
+            before
+                .claim
+                .clone()
+                .or_else(|| Some(workspace_claim(&before.edge_id, &before.name)))
+        };
+        let mut tenant = Tenant {
+            listener_rule_arn: before.listener_rule_arn.clone(),
             claim,
-            ..Tenant::from_value(planned)
+            ..wanted
         };
         let stored = |t: &Tenant| State {
             value: t.to_value(),
             private: t.private(prior.private.clone()),
         };
         let deadline = tenant.deadline(ctx, "update");
+        if moving {
+            // Until the move is complete the tenant stays on its old edge in the state, so
+            // that the next apply plans the move again and finishes it.
+            let unmoved = || State {
+                value: prior.value.clone(),
+                private: prior.private.clone(),
+            };
+            let action = format!(
+                "moving gateway tenant {} from edge {} to edge {}",
+                tenant.name, before.edge_id, tenant.edge_id
+            );
+            if let Err(err) = moving::arrive(&account, &before, &tenant).await {
+                diags.push(diagnostic(&err, &action));
+                return Some(unmoved());
+            }
+            if before.grouped {
+                // A group of the old edge is not the tenant's rule on the new one.
+                tenant.listener_rule_arn = None;
+            }
+            let moved = match apply::ensure(&account, tenant.clone(), false, &deadline).await {
+                Ok(moved) => moved,
+                Err(failed) => {
+                    diags.push(diagnostic(&failed.err, &action));
+                    return Some(unmoved());
+                }
+            };
+            if let Err(err) = moving::leave_old_rule(&account, &before, &moved).await {
+                diags.push(diagnostic(&err, &action));
+                return Some(unmoved());
+            }
+            return Some(stored(&moved));
+        }
         match apply::ensure(&account, tenant.clone(), false, &deadline).await {
             Ok(updated) => Some(stored(&updated)),
             Err(failed) => {

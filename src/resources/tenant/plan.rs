@@ -8,9 +8,10 @@ use super::super::diagnostic::diagnostic;
 use super::super::model;
 use super::apply::Surroundings;
 use super::model::{own_claims, workspace_owner, Tenant};
+use super::moving;
 use super::schema::{
-    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DISTRIBUTION_TENANT_ID, DNS_RECORD_TYPES, HOST,
-    LISTENER_RULE_ARN, NAME, PRIORITY, TAGS,
+    DISTRIBUTION_DOMAIN_NAME, DISTRIBUTION_ID, DISTRIBUTION_TENANT_ID, DNS_RECORD_TYPES, EDGE_ID,
+    HOST, LISTENER_RULE_ARN, NAME, PRIORITY, TAGS,
 };
 use crate::account::{Account, AccountError};
 use crate::domain::capacity::RuleRoom;
@@ -27,6 +28,12 @@ pub const PRIVATE_RULE_DRIFT: &str = "rule_drift";
 /// Refines the plan of a tenant being created or updated.
 pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut Diagnostics) {
     let tenant = Tenant::from_value(&plan.planned);
+    // Another edge replaces the tenant, unless it is a move in place ([`arrival`]).
+    let prior_edge = model::string(plan.prior, EDGE_ID.name);
+    let planned_edge = model::string(&plan.planned, EDGE_ID.name);
+    if !plan.planned.is_null() && prior_edge.is_some() && planned_edge != prior_edge {
+        plan.requires_replace.push(EDGE_ID.name.to_string());
+    }
     if tenant.edge_id.is_empty() || tenant.name.is_empty() {
         return;
     }
@@ -78,8 +85,22 @@ pub async fn plan(account: Arc<Account>, plan: &mut PlanState<'_>, diags: &mut D
         diags.push(diagnostic(&err, &action).at(root.attribute(attribute)));
         return;
     }
+    let arriving = if creating {
+        None
+    } else {
+        match arrival(&account, plan, &tenant, &record).await {
+            Ok(arriving) => arriving,
+            Err(err) => {
+                diags.push(diagnostic(&err, &action).at(root.attribute(EDGE_ID.name)));
+                return;
+            }
+        }
+    };
     let checked = if creating {
         check_create(&account, edge.as_ref(), &record, &tenant, &host).await
+    } else if let Some(prior) = arriving {
+        plan_arrival(plan, &record, &tenant, &prior);
+        check_arrival(&account, edge.as_ref(), &record, &tenant, &host).await
     } else {
         plan_repairs(plan, &record);
         Ok(())
@@ -235,6 +256,77 @@ async fn capacity(
         .await?
         .admits(record, new_hosts, new_rule_hosts)
         .map_err(AccountError::Capacity)
+}
+
+/// The prior tenant, when this update moves it in place from its pool edge to the
+/// multi-tenant edge its `edge_id` now names ([`moving::unmovable`]): then `edge_id` no
+/// longer forces a replacement. Any other change of edge replaces the tenant.
+async fn arrival(
+    account: &Account,
+    plan: &mut PlanState<'_>,
+    tenant: &Tenant,
+    record: &EdgeRecord,
+) -> Result<Option<Tenant>, AccountError> {
+    let prior = Tenant::from_state(plan.prior, &plan.private);
+    if prior.edge_id.is_empty() || prior.edge_id == tenant.edge_id {
+        return Ok(None);
+    }
+    let Some(old) = account.distributions.find_edge(&prior.edge_id).await? else {
+        return Ok(None);
+    };
+    if let Some(reason) = moving::unmovable(&old.record, record) {
+        tracing::debug!(tenant = %tenant.name, %reason, "the tenant is replaced on its new edge");
+        return Ok(None);
+    }
+    plan.requires_replace.retain(|name| name != EDGE_ID.name);
+    Ok(Some(prior))
+}
+
+/// A move in place: the tenant's new id, and as unknown what the move writes anew (its
+/// distribution tenant, the routing endpoint, and a rule of another kind when either edge
+/// groups its rules).
+fn plan_arrival(plan: &mut PlanState<'_>, record: &EdgeRecord, tenant: &Tenant, prior: &Tenant) {
+    let id = crate::domain::edge::tenant_id(&tenant.edge_id, &tenant.name);
+    model::set(&mut plan.planned, "id", Value::String(id));
+    for name in [
+        DISTRIBUTION_ID.name,
+        DISTRIBUTION_DOMAIN_NAME.name,
+        DISTRIBUTION_TENANT_ID.name,
+    ] {
+        model::set(&mut plan.planned, name, Value::Unknown);
+    }
+    if prior.grouped || record.rule_layout == RuleLayout::Grouped {
+        model::set(&mut plan.planned, LISTENER_RULE_ARN.name, Value::Unknown);
+        if model::is_null(plan.config, PRIORITY.name) {
+            model::set(&mut plan.planned, PRIORITY.name, Value::Unknown);
+        }
+    }
+    let expected = expected_record_types(record);
+    model::set(
+        &mut plan.planned,
+        DNS_RECORD_TYPES,
+        model::list_value(&expected),
+    );
+}
+
+/// A tenant arriving on an edge: declared once in this plan, and room for it there.
+async fn check_arrival(
+    account: &Account,
+    edge: Option<&EdgeView>,
+    record: &EdgeRecord,
+    tenant: &Tenant,
+    host: &str,
+) -> Check {
+    let (planned, twice) = account.plans.plan_new_host(&record.name, host);
+    if twice {
+        return Err(at(NAME.name)(AccountError::Refused(format!(
+            "Tenant {} ({host}) is declared more than once in this configuration; a tenant has one owner: keep one block.",
+            tenant.name
+        ))));
+    }
+    capacity(account, edge, record, &planned)
+        .await
+        .map_err(|err| (err, None))
 }
 
 /// An update: plans as unknown what the last read found missing or changed, so that apply

@@ -35,8 +35,7 @@ pub fn schema() -> Schema {
     .attribute(
         EDGE_ID.attribute()
             .required()
-            .requires_replace()
-            .description("The `id` of the `gateway_shared_edge` the tenant joins; the edge may be managed in another Terraform state.")
+            .description("The `id` of the `gateway_shared_edge` the tenant joins; the edge may be managed in another Terraform state. Changing it replaces the tenant, except from a pool edge to a multi-tenant edge of the same `domain`, `hosted_zone_id`, `alb_listener_arn` and `target_group_arn`: then the update moves the tenant in place, its host served throughout (see the guide on distribution modes).")
             .validator(StringRule {
                 description: "An edge id",
                 summary: "Invalid edge id",
