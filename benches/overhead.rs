@@ -1,7 +1,8 @@
 //! What the provider adds over Terraform itself, at emulator speed (the time model off): the
 //! wall time of an apply and of a plan of one edge and 300 tenants, next to the same count of
 //! `terraform_data` resources (Terraform's built-in provider, no AWS) in the same run. Prints
-//! both and the ratio; asserts nothing.
+//! both and the ratio; asserts nothing. `GATEWAY_BENCH_LOG=DIR` writes the ordered AWS call
+//! log of the gateway apply and plan to `DIR/apply.json` and `DIR/plan.json`.
 //!
 //! ```sh
 //! scripts/bench overhead [TENANTS]
@@ -54,16 +55,28 @@ fn main() {
     let _ = baseline.run(&["init", "-input=false", "-no-color"]);
 
     println!("overhead: {tenants} resources, Terraform {VERSION}, -parallelism=10, emulator without its time model");
+    // With GATEWAY_BENCH_LOG=DIR, each gateway command's ordered call log (each call with
+    // `at`, seconds since the command began) goes to DIR/<command>.json.
+    let logged = |what: &str, step: &dyn Fn()| {
+        scene.reset_calls();
+        let took = timed(step);
+        if let Ok(dir) = std::env::var("GATEWAY_BENCH_LOG") {
+            let log = scene.emulator.control("GET", "calls?log=1", None);
+            std::fs::write(format!("{dir}/{what}.json"), log["log"].to_string())
+                .expect("write the call log");
+        }
+        took
+    };
     let rows = [
         (
             "apply",
             timed(|| drop(apply(&baseline, "terraform_data apply"))),
-            timed(|| drop(apply(&gateway, "gateway apply"))),
+            logged("apply", &|| drop(apply(&gateway, "gateway apply"))),
         ),
         (
             "plan",
             timed(|| drop(plan_is_empty(&baseline, "terraform_data plan"))),
-            timed(|| drop(plan_is_empty(&gateway, "gateway plan"))),
+            logged("plan", &|| drop(plan_is_empty(&gateway, "gateway plan"))),
         ),
     ];
     for (what, base, ours) in rows {
