@@ -34,12 +34,14 @@ impl<'a> Surroundings<'a> {
     ) -> Result<Self, AccountError> {
         let host = tenant_host(edge, name)?;
         let record = &edge.record;
+        // Both are shared reads: the first tenant read of a run loads them, at once.
+        let (rules, records) = tokio::try_join!(
+            account.rules.of_listener(&record.listener_arn),
+            account.records.of_host(&record.hosted_zone_id, &host),
+        )?;
         Ok(Self {
-            rules: account.rules.of_listener(&record.listener_arn).await?,
-            records: account
-                .records
-                .of_host(&record.hosted_zone_id, &host)
-                .await?,
+            rules,
+            records,
             edge,
             name,
             host,
