@@ -194,8 +194,8 @@ async fn check_priority(
     }
 }
 
-/// A new tenant: planned once, nothing foreign in the way, not already served under another
-/// resource's claim, and room on the edge for every tenant planned on it in this process.
+/// A new tenant: nothing foreign in the way, not already served under another resource's
+/// claim, and then as any tenant arriving on the edge ([`check_arrival`]).
 async fn check_create(
     account: &Account,
     edge: Option<&EdgeView>,
@@ -203,13 +203,6 @@ async fn check_create(
     tenant: &Tenant,
     host: &str,
 ) -> Check {
-    let (planned, twice) = account.plans.plan_new_host(&record.name, host);
-    if twice {
-        return Err(at(NAME.name)(AccountError::Refused(format!(
-            "Tenant {} ({host}) is declared more than once in this configuration; a tenant has one owner: keep one block.",
-            tenant.name
-        ))));
-    }
     if let Some(edge) = edge {
         let around = Surroundings::fetch(account, edge, &tenant.name)
             .await
@@ -221,9 +214,7 @@ async fn check_create(
         let claims = own_claims(None, &tenant.edge_id, &tenant.name);
         around.refuse_held(&claims).map_err(at(NAME.name))?;
     }
-    capacity(account, edge, record, &planned)
-        .await
-        .map_err(|err| (err, None))
+    check_arrival(account, edge, record, tenant, host).await
 }
 
 /// Room on the edge for every host planned on it in this process, in aliases and in hosts
@@ -309,7 +300,8 @@ fn plan_arrival(plan: &mut PlanState<'_>, record: &EdgeRecord, tenant: &Tenant, 
     );
 }
 
-/// A tenant arriving on an edge: declared once in this plan, and room for it there.
+/// A tenant arriving on an edge (created, or moved there): declared once in this
+/// configuration, and room on the edge for every tenant planned on it in this process.
 async fn check_arrival(
     account: &Account,
     edge: Option<&EdgeView>,
