@@ -11,6 +11,11 @@
 //! distribution, distribution tenants, rule, records), with the same outcome, and so is a pool
 //! edge's tenants' move to a multi-tenant edge, which also never leaves a host unserved.
 //!
+//! Terraform rewrites its local state file in place, so a Terraform killed at that moment
+//! empties it (it happens by chance, and once per test on purpose): the re-apply then stops at
+//! the edge found in AWS with the advice to import it, and after importing the edge and its
+//! tenants, as a user would, it converges the same way.
+//!
 //! `cargo test --test recovery` (add `-- --nocapture` for step timings).
 
 mod common;
@@ -19,7 +24,7 @@ mod scene;
 use std::time::{Duration, Instant};
 
 use common::{process_running, provider_processes_of};
-use scene::{apply, destroy, flat, plan_is_empty, saas, Scene};
+use scene::{apply, destroy, flat, plan_is_empty, saas, Scene, EDGE};
 use serde_json::json;
 
 const VERSION: &str = "1.15.5";
@@ -234,6 +239,62 @@ fn kill_during_apply(
     outcome
 }
 
+/// The re-apply after a kill point. Terraform rewrites its local state file in place
+/// (truncate, then write), so a Terraform killed between the two has emptied it and lost
+/// track of what the run made, as it would with any provider: the re-apply then stops at the
+/// edge already in AWS, saying to import it. A user imports what exists, and so does this
+/// test (for each address the first of its import ids that imports) before applying again.
+fn reapply_after_kill(
+    ws: &common::terraform::Workspace,
+    what: &str,
+    victim: Victim,
+    imports: &[(String, Vec<String>)],
+) {
+    // Read before the apply, which writes a state of its own.
+    let text = std::fs::read(ws.path().join("terraform.tfstate")).unwrap_or_default();
+    let emptied = serde_json::from_slice::<serde_json::Value>(&text).is_err();
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    if out.success() {
+        return;
+    }
+    assert!(
+        victim == Victim::Terraform && emptied && out.stderr.contains("terraform import"),
+        "{what}: re-apply failed (exit {}):\n{}\n{}",
+        out.code,
+        out.stdout,
+        out.stderr
+    );
+    eprintln!("{what}: Terraform was killed while rewriting its state file; importing what exists");
+    for (address, ids) in imports {
+        let imported = ids.iter().any(|id| {
+            ws.run(&["import", "-input=false", "-no-color", address, id])
+                .success()
+        });
+        eprintln!("{what}: {address} imported: {imported}");
+    }
+    apply(ws, &format!("{what}: re-apply after the imports"));
+}
+
+/// The import ids of an edge named `edge` and its tenants `names`, at the addresses the
+/// recovery tests' configurations give them.
+fn imports_of(
+    edges: &[(&str, &str)],
+    names: &[&str],
+    tenant_edges: &[&str],
+) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = edges
+        .iter()
+        .map(|(address, id)| (address.to_string(), vec![id.to_string()]))
+        .collect();
+    for name in names {
+        out.push((
+            format!("gateway_tenant.t[\"{name}\"]"),
+            tenant_edges.iter().map(|e| format!("{e}/{name}")).collect(),
+        ));
+    }
+    out
+}
+
 fn kill(
     terraform: &mut std::process::Child,
     providers: Vec<u32>,
@@ -375,7 +436,12 @@ fn moves_killed_anywhere_finish_on_the_next_apply() {
                 "{what}: provider processes {orphans:?} outlived Terraform"
             );
             assert!(killed, "{what}: the apply ended before the kill point");
-            apply(&ws, &format!("{what}: re-apply"));
+            let edges = [
+                ("gateway_shared_edge.main", EDGE),
+                ("gateway_shared_edge.next", saas::NEXT),
+            ];
+            let imports = imports_of(&edges, &names, &[saas::NEXT, EDGE]);
+            reapply_after_kill(&ws, &what, victim, &imports);
             plan_is_empty(&ws, &format!("{what}: plan"));
             moved_well(&what);
             destroy(&ws, &format!("{what}: destroy"));
@@ -455,7 +521,12 @@ fn killed_anywhere(
                 "{what}: provider processes {orphans:?} outlived Terraform by {ORPHAN_GRACE:?}"
             );
             assert!(killed, "{what}: the apply ended before the kill point");
-            apply(&ws, &format!("{what}: re-apply"));
+            if victim == Victim::Terraform && Some(&k) == points.last() {
+                // Once on purpose what a kill may do by chance: the state file emptied.
+                std::fs::write(ws.path().join("terraform.tfstate"), b"").unwrap();
+            }
+            let imports = imports_of(&[("gateway_shared_edge.main", EDGE)], names, &[EDGE]);
+            reapply_after_kill(&ws, &what, victim, &imports);
             plan_is_empty(&ws, &format!("{what}: plan"));
             served();
             destroy(&ws, &format!("{what}: destroy"));
