@@ -265,6 +265,7 @@ its SDK and conflict backoffs are capped by that value, not scaled; request rate
         if let Ok(dir) = std::env::var("GATEWAY_BENCH_LOG") {
             // The ordered call log of each command, for a closer look.
             let log = scene.emulator.control("GET", "calls?log=1", None);
+            std::fs::create_dir_all(&dir).expect("make the call log's directory");
             let file = format!("{dir}/{}.json", what.split(' ').next().unwrap_or(what));
             std::fs::write(&file, log["log"].to_string()).expect("write the call log");
         }

@@ -62,6 +62,7 @@ fn main() {
         let took = timed(step);
         if let Ok(dir) = std::env::var("GATEWAY_BENCH_LOG") {
             let log = scene.emulator.control("GET", "calls?log=1", None);
+            std::fs::create_dir_all(&dir).expect("make the call log's directory");
             std::fs::write(format!("{dir}/{what}.json"), log["log"].to_string())
                 .expect("write the call log");
         }
