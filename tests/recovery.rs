@@ -239,6 +239,30 @@ fn kill_during_apply(
     outcome
 }
 
+/// A workspace from `fresh` whose apply was killed as `what` says, and the provider processes
+/// it left. A run that merged more of its writes than the clean one may end before the kill
+/// point: it is destroyed (`nothing_left` then holds) and tried again, at most twice more.
+fn killed_at(
+    scene: &Scene,
+    fresh: &dyn Fn() -> common::terraform::Workspace,
+    after: usize,
+    victim: Victim,
+    what: &str,
+    nothing_left: &dyn Fn(),
+) -> (common::terraform::Workspace, Vec<u32>) {
+    for attempt in 1..=3 {
+        let ws = fresh();
+        let (orphans, killed) = kill_during_apply(scene, &ws, after, victim);
+        if killed {
+            return (ws, orphans);
+        }
+        eprintln!("{what}: the apply ended before the kill point ({attempt} of 3)");
+        destroy(&ws, &format!("{what}: destroy before trying again"));
+        nothing_left();
+    }
+    panic!("{what}: the apply ended before the kill point, 3 times");
+}
+
 /// The re-apply after a kill point. Terraform rewrites its local state file in place
 /// (truncate, then write), so a Terraform killed between the two has emptied it and lost
 /// track of what the run made, as it would with any provider: the re-apply then stops at the
@@ -429,23 +453,8 @@ fn moves_killed_anywhere_finish_on_the_next_apply() {
                 "{victim:?} killed after write {k} of {n} ({})",
                 writes[k - 1]
             );
-            let mut attempts = 0;
-            let (ws, orphans) = loop {
-                let ws = on_the_pool();
-                let (orphans, killed) = kill_during_apply(&scene, &ws, k, victim);
-                if killed {
-                    break (ws, orphans);
-                }
-                // This run merged more of its writes than the clean one and made fewer than k.
-                attempts += 1;
-                assert!(
-                    attempts < 3,
-                    "{what}: the apply ended before the kill point, {attempts} times"
-                );
-                eprintln!("{what}: the apply ended before the kill point; again");
-                destroy(&ws, &format!("{what}: destroy before trying again"));
-                saas::assert_nothing_left(&scene);
-            };
+            let nothing_left = || saas::assert_nothing_left(&scene);
+            let (ws, orphans) = killed_at(&scene, &on_the_pool, k, victim, &what, &nothing_left);
             assert!(
                 orphans.is_empty(),
                 "{what}: provider processes {orphans:?} outlived Terraform"
@@ -527,23 +536,8 @@ fn killed_anywhere(
                 "{victim:?} killed after write {k} of {n} ({})",
                 writes[k - 1]
             );
-            let mut attempts = 0;
-            let (ws, orphans) = loop {
-                let ws = scene.workspace(VERSION, &config);
-                let (orphans, killed) = kill_during_apply(scene, &ws, k, victim);
-                if killed {
-                    break (ws, orphans);
-                }
-                // This run merged more of its writes than the clean one and made fewer than k.
-                attempts += 1;
-                assert!(
-                    attempts < 3,
-                    "{what}: the apply ended before the kill point, {attempts} times"
-                );
-                eprintln!("{what}: the apply ended before the kill point; again");
-                destroy(&ws, &format!("{what}: destroy before trying again"));
-                nothing_left();
-            };
+            let fresh = || scene.workspace(VERSION, &config);
+            let (ws, orphans) = killed_at(scene, &fresh, k, victim, &what, nothing_left);
             orphans_seen += orphans.len();
             assert!(
                 orphans.is_empty(),
