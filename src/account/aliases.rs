@@ -37,7 +37,7 @@ impl Aliases {
     pub fn new(cloudfront: CloudFront) -> Self {
         Self {
             cloudfront,
-            merger: Merger::default(),
+            merger: Merger::waiting_for_crowd(),
             written: Mutex::default(),
         }
     }

@@ -20,7 +20,7 @@ mod cache;
 pub mod distributions;
 mod error;
 pub mod groups;
-mod merge;
+pub mod merge;
 pub mod plans;
 pub mod pool;
 pub mod records;
@@ -35,6 +35,7 @@ pub use aliases::AliasOutcome;
 pub use distributions::Distributions;
 pub use error::AccountError;
 pub use groups::Group;
+pub use merge::Crowd;
 pub use plans::Plans;
 pub use pool::{Placed, Pool};
 pub use records::{HostRecords, Records};
@@ -58,6 +59,8 @@ pub struct Account {
     pub rules: Rules,
     pub records: Records,
     pub plans: Plans,
+    /// The tenant operations under way, which writers gathering a batch wait for.
+    pub crowd: Arc<Crowd>,
 }
 
 impl Account {
@@ -69,6 +72,7 @@ impl Account {
             rules: Rules::new(aws.elbv2.clone()),
             records: Records::new(aws.route53.clone()),
             plans: Plans::default(),
+            crowd: Arc::default(),
             distributions,
             settings,
             aws,

@@ -124,6 +124,16 @@ pub struct Unfinished {
 /// new state, or what stopped it.
 pub async fn ensure(
     account: &Account,
+    tenant: Tenant,
+    creating: bool,
+    deadline: &Deadline,
+) -> Result<Tenant, Unfinished> {
+    let work = ensure_steps(account, tenant, creating, deadline);
+    account.crowd.operation(work).await
+}
+
+async fn ensure_steps(
+    account: &Account,
     mut tenant: Tenant,
     creating: bool,
     deadline: &Deadline,
@@ -436,6 +446,17 @@ fn rule_tags(account: &Account, tenant: &Tenant) -> Tags {
 /// together. Each step is idempotent. A tenant whose rule now carries another resource's
 /// claim is that resource's: nothing of it is removed.
 pub async fn remove(
+    account: &Account,
+    tenant: &Tenant,
+    deadline: &Deadline,
+) -> Result<(), AccountError> {
+    account
+        .crowd
+        .operation(remove_steps(account, tenant, deadline))
+        .await
+}
+
+async fn remove_steps(
     account: &Account,
     tenant: &Tenant,
     deadline: &Deadline,
