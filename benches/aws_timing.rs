@@ -11,7 +11,7 @@
 //! ```sh
 //! scripts/bench timing [TENANTS]                 # 300 tenants unless TENANTS
 //! cargo bench --bench aws_timing -- [TENANTS]
-//! GATEWAY_BENCH_TENANTS=1000 GATEWAY_BENCH_SCALE=30 cargo bench --bench aws_timing
+//! GATEWAY_BENCH_TENANTS=1000 GATEWAY_BENCH_SCALE=1 cargo bench --bench aws_timing
 //! ```
 //!
 //! The configuration reads `gateway_edge_deployment` after the tenants, so the apply ends when
@@ -28,7 +28,10 @@
 //! `GATEWAY_BENCH_SCALE` (default 15) is the time compression. The provider's own pauses
 //! are not on the emulator's clock: the bench sets `GATEWAY_POLL_INTERVAL` to the
 //! provider's distribution poll interval divided by the scale (`GATEWAY_BENCH_POLL`
-//! overrides it), which also caps its other pauses (see the printed note).
+//! overrides it), which also caps its other pauses (see the printed note). Terraform's own
+//! time is not on that clock either, and the compression multiplies it: with hundreds of
+//! resources Terraform takes tens of milliseconds to start the next tenant in a slot, which
+//! at 15x stands for most of a second of AWS time. A scale near 1 is the faithful figure.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

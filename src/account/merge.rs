@@ -242,8 +242,10 @@ impl<Q, A> Default for Merger<Q, A> {
 
 impl<Q, A> Merger<Q, A> {
     /// A merger whose writer, working for an operation of a [`Crowd`], also waits within its
-    /// gathering limit until none of the crowd's operations is coming: the one for the step
-    /// that paces a wave.
+    /// crowd's gathering limit until its queues hold as many requests as the crowd had
+    /// operations under way at once: the one for the step that paces a wave. An operation that
+    /// never comes (one waiting on a pool's growth, or a multi-tenant edge's tenant in the same
+    /// run) costs each write at most that limit, as long as the previous write took.
     pub fn waiting_for_crowd() -> Self {
         Self {
             waits_for_crowd: true,
