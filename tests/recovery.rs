@@ -299,8 +299,9 @@ fn reapply_after_kill(
     apply(ws, &format!("{what}: re-apply after the imports"));
 }
 
-/// The import ids of an edge named `edge` and its tenants `names`, at the addresses the
-/// recovery tests' configurations give them.
+/// What to import, at the addresses the recovery tests' configurations use: each of `edges`
+/// (address, id), and each tenant of `names` at `gateway_tenant.t[...]` with one id per edge of
+/// `tenant_edges`, tried in that order.
 fn imports_of(
     edges: &[(&str, &str)],
     names: &[&str],
@@ -446,6 +447,7 @@ fn moves_killed_anywhere_finish_on_the_next_apply() {
     }
 
     let n = writes.len();
+    let nothing_left = || saas::assert_nothing_left(&scene);
     let mut passed = 0;
     for victim in [Victim::Provider, Victim::Terraform] {
         for k in first + 1..n {
@@ -453,7 +455,6 @@ fn moves_killed_anywhere_finish_on_the_next_apply() {
                 "{victim:?} killed after write {k} of {n} ({})",
                 writes[k - 1]
             );
-            let nothing_left = || saas::assert_nothing_left(&scene);
             let (ws, orphans) = killed_at(&scene, &on_the_pool, k, victim, &what, &nothing_left);
             assert!(
                 orphans.is_empty(),

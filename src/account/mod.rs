@@ -20,7 +20,7 @@ mod cache;
 pub mod distributions;
 mod error;
 pub mod groups;
-pub mod merge;
+mod merge;
 pub mod plans;
 pub mod pool;
 pub mod records;
