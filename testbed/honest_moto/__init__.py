@@ -76,11 +76,17 @@ def make_server(host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> A
                 pass
 
         handler = QuietHandler
-    server = _make_server(host, port, make_app(), threaded=True, request_handler=handler)
+    app = make_app()
+    server = _make_server(host, port, app, threaded=True, request_handler=handler)
     # Do not wait for clients' idle keep-alive connections on shutdown.
     server.daemon_threads = True
     server.block_on_close = False
-    threading.Thread(target=install_elbv2, name="warm-elbv2", daemon=True).start()
+
+    def warm() -> None:
+        install_elbv2()
+        app.warm()
+
+    threading.Thread(target=warm, name="warm", daemon=True).start()
     return server
 
 

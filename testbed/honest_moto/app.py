@@ -185,6 +185,30 @@ class HonestApp:
 
         self.moto = DomainDispatcherApplication(create_backend_app)
 
+    def warm(self) -> None:
+        """Answers one read of each service the provider calls, uncounted, so that what moto
+        does on a service's first call (build its app, load its botocore model, about a
+        quarter of a second each time, which AWS never charges) is done before the first
+        real call. Run in the background once the server is up; a call that comes first
+        waits for the lock like any other."""
+        from werkzeug.test import EnvironBuilder
+
+        reads = [
+            ("cloudfront", "GET", "/2020-05-31/distribution", None),
+            ("route53", "GET", "/2013-04-01/hostedzone", None),
+            ("elasticloadbalancing", "POST", "/", "Action=DescribeLoadBalancers&Version=2015-12-01"),
+            ("sts", "POST", "/", "Action=GetCallerIdentity&Version=2011-06-15"),
+        ]
+        for signing, method, path, form in reads:
+            credential = f"Credential=warm/20260101/us-east-1/{signing}/aws4_request"
+            headers = {"Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host, Signature=0"}
+            if form is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            environ = EnvironBuilder(path=path, method=method, headers=headers, data=form).get_environ()
+            name_operation(environ)
+            with LOCK:
+                self._call_moto(environ)
+
     # -- moto, buffered under the lock ------------------------------------
     def _call_moto(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}

@@ -58,3 +58,19 @@ def test_query_operations_by_action_and_body_is_kept():
     assert name_operation(env) == ("elbv2", "elbv2:CreateRule")
     assert env["wsgi.input"].read() == body  # still there for moto
     assert name_operation(environ("sts", "POST", "/", body=b"Action=GetCallerIdentity", form=True))[1] == "sts:GetCallerIdentity"
+
+
+def test_warming_builds_each_service_and_counts_no_call():
+    # What moto does on a service's first call is done ahead, and is no call of the provider's.
+    import honest_moto
+    from honest_moto.app import HonestApp
+    from honest_moto.state import STATE
+
+    honest_moto.install()
+    app = HonestApp()
+    before = dict(STATE.calls)
+    app.warm()
+    # moto answers ELBv2 from its "elb" app, by the request's Version.
+    assert {"cloudfront", "route53", "elb", "sts"} <= set(app.moto.app_instances)
+    assert dict(STATE.calls) == before
+    assert all(e.get("op") != "cloudfront:ListDistributions" for e in STATE.call_log)
