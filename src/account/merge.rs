@@ -22,7 +22,13 @@
 //! hold as many requests as the process had tenant operations under way at once since it last
 //! looked ([`Crowd`]): the slots' tenants just finished are then replaced and queued, and
 //! each write carries every slot. Against AWS, with Terraform's ten slots, that is about ten
-//! aliases a write instead of about five.
+//! aliases a write instead of about five. When writes are quick, Terraform's hand-over of the
+//! slots (one after another, a few milliseconds each with hundreds of resources) outlasts the
+//! write's own limit, so such a writer also waits while operations keep beginning.
+//!
+//! Any writer working for a crowd's operation stops gathering once every operation under way
+//! has a request queued on its merger (and none has just begun): nobody is left to join. That
+//! is the records of a wave, which all come the moment its aliases are accepted.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -64,12 +70,24 @@ pub fn crowd_gathering(last_write: Duration) -> Duration {
 
 /// The tenant operations under way in one process (creates, updates, deletes), and the most
 /// of them under way at once lately: about as many as Terraform has slots for tenants.
-#[derive(Default)]
 pub struct Crowd {
     active: AtomicUsize,
     /// The most operations under way at once since a waiting writer last looked.
     peak: AtomicUsize,
+    /// When the latest operation began.
+    began: Mutex<Instant>,
     changed: Notify,
+}
+
+impl Default for Crowd {
+    fn default() -> Self {
+        Self {
+            active: AtomicUsize::default(),
+            peak: AtomicUsize::default(),
+            began: Mutex::new(Instant::now()),
+            changed: Notify::default(),
+        }
+    }
 }
 
 tokio::task_local! {
@@ -80,12 +98,23 @@ tokio::task_local! {
 impl Crowd {
     /// Runs `work` as one operation of the crowd.
     pub async fn operation<F: Future>(self: &Arc<Self>, work: F) -> F::Output {
+        *self.began.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         let active = self.active.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(active, Ordering::SeqCst);
         self.changed.notify_waiters();
         // Counted out however the work ends, cancelled included.
         let _ends = Ends(self);
         CROWD.scope(self.clone(), work).await
+    }
+
+    /// The operations under way now.
+    fn active(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+
+    /// When the latest operation began.
+    fn began(&self) -> Instant {
+        *self.began.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many requests a writer waits for: the most operations under way at once since
@@ -179,36 +208,66 @@ impl<Q, A> Queue<Q, A> {
     }
 
     /// Returns once no request has joined for the quiet, or at the gathering's limit (see
-    /// [`gathering`]).
-    async fn gathered(&self) {
+    /// [`gathering`]). Working for an operation of `crowd`, it also returns as soon as
+    /// `parked` (the merger's queued requests of the crowd's operations) counts every
+    /// operation under way and none has begun for the quiet: none is left to join. (While
+    /// Terraform is starting operations, the next may be about to come.)
+    async fn gathered(&self, crowd: Option<&Crowd>, parked: &AtomicUsize) {
         let (at_most, quiet) = gathering(self.waiting().last_write);
         let until = Instant::now() + at_most;
         loop {
+            let changed = crowd.map(|c| c.changed.notified());
+            tokio::pin!(changed);
+            if let Some(changed) = changed.as_mut().as_pin_mut() {
+                changed.enable();
+            }
+            let all_in = crowd
+                .filter(|c| parked.load(Ordering::SeqCst) >= c.active())
+                .map(|c| c.began() + quiet);
+            if all_in.is_some_and(|at| at <= Instant::now()) {
+                return;
+            }
             let next = (self.waiting().latest + quiet).min(until);
+            let next = all_in.map_or(next, |at| next.min(at));
             if next <= Instant::now() {
                 return;
             }
-            tokio::time::sleep_until(next).await;
+            match changed.as_pin_mut() {
+                Some(changed) => tokio::select! {
+                    () = changed => {}
+                    () = tokio::time::sleep_until(next) => {}
+                },
+                None => tokio::time::sleep_until(next).await,
+            }
         }
     }
 
     /// Returns once no request has joined for the quiet and `parked` (the merger's queued
     /// requests of `crowd`'s operations) counts as many as the crowd has had under way at once
-    /// since the last look, or at the crowd's gathering limit (see [`crowd_gathering`]).
+    /// since the last look. Short of that, it returns at the crowd's gathering limit (see
+    /// [`crowd_gathering`]), or later while the crowd is still coming: as long as one of its
+    /// operations began, or one queued a request for this key, within twice the gathering's
+    /// limit, up to [`CROWD_CEILING`]. The slots of a quick write come back at Terraform's
+    /// pace, not the write's: it hands them to new tenants one after another, which with
+    /// hundreds of resources in its state takes longer in all than a quick write's limit.
     async fn crowd_gathered(&self, crowd: &Crowd, parked: &AtomicUsize) {
         let last_write = self.waiting().last_write;
         let (at_most, quiet) = gathering(last_write);
-        let until = Instant::now() + at_most.max(crowd_gathering(last_write));
+        let started = Instant::now();
+        let limit = started + at_most.max(crowd_gathering(last_write));
+        let ceiling = started + CROWD_CEILING;
         let expected = crowd.expected();
         loop {
             // Registered before the count is read, so that no change in between is missed.
             let changed = crowd.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
+            let moved = crowd.began().max(self.waiting().latest);
+            let give_up = limit.max(moved + 2 * at_most).min(ceiling);
             let next = if parked.load(Ordering::SeqCst) >= expected {
-                (self.waiting().latest + quiet).min(until)
+                (self.waiting().latest + quiet).min(give_up)
             } else {
-                until
+                give_up
             };
             if next <= Instant::now() {
                 return;
@@ -287,13 +346,12 @@ impl<Q, A> Merger<Q, A> {
         let queued = !queue.waiting().requests.is_empty();
         if queued {
             ready.await;
-            let crowd = CROWD
-                .try_with(Arc::clone)
-                .ok()
-                .filter(|_| self.waits_for_crowd);
+            let crowd = CROWD.try_with(Arc::clone).ok();
             match crowd.as_deref() {
-                Some(crowd) => queue.crowd_gathered(crowd, &self.parked).await,
-                None => queue.gathered().await,
+                Some(crowd) if self.waits_for_crowd => {
+                    queue.crowd_gathered(crowd, &self.parked).await
+                }
+                crowd => queue.gathered(crowd, &self.parked).await,
             }
             let batch = std::mem::take(&mut queue.waiting().requests);
             if !batch.is_empty() {
@@ -448,6 +506,43 @@ mod tests {
         assert_eq!(writes.load(Ordering::SeqCst), 2);
     }
 
+    #[tokio::test]
+    async fn a_merger_writes_once_every_operation_under_way_is_queued() {
+        // Ten operations begin together and queue together 20 ms later, as tenants do after
+        // their alias is written; an eleventh begins and queues 5 ms after that, within the
+        // quiet. The first write does not wait for the quiet: no operation under way was
+        // left to join.
+        let crowd: Arc<Crowd> = Arc::default();
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let operation = |n: u32, after: Duration, step: Duration| {
+            let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let takes = Duration::from_millis(1);
+                let request = async move {
+                    tokio::time::sleep(step).await;
+                    submit_counted(merger, writes, n, async {}, takes).await
+                };
+                crowd.operation(request).await
+            })
+        };
+        let step = Duration::from_millis(20);
+        let mut tasks: Vec<_> = (0..10u32)
+            .map(|n| operation(n, Duration::ZERO, step))
+            .collect();
+        tasks.push(operation(
+            10,
+            step + Duration::from_millis(5),
+            Duration::ZERO,
+        ));
+        for (n, task) in (0..11u32).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Some(n + 1));
+        }
+        assert!(gathering(Duration::ZERO).1 > Duration::from_millis(5));
+        assert_eq!(writes.load(Ordering::SeqCst), 2);
+    }
+
     /// Ten slots, started 8 ms apart as Terraform starts tenants, each running four operations
     /// one after another: a write that takes 60 ms, then a 10 ms step, then 5 ms until the
     /// slot's next operation. Returns how many writes the 40 requests took.
@@ -488,6 +583,55 @@ mod tests {
     async fn a_crowd_merger_waits_for_the_slots_of_operations_just_finished() {
         let writes = writes_of_slots(Merger::waiting_for_crowd()).await;
         assert!(writes <= 5, "{writes} writes for 40 requests from 10 slots");
+    }
+
+    /// Ten slots that Terraform hands out one at a time, 5 ms each, as it does with hundreds
+    /// of resources in its state, each running four operations one after another: a quick
+    /// write (2 ms), then an 18 ms step (a tenant's records). The slots of one write come
+    /// back from 25 ms to 70 ms after it, later than a quick write's gathering limit, one
+    /// every 5 ms. Returns how many writes the 40 requests took.
+    async fn writes_of_handed_over_slots(merger: Merger<u32, u32>) -> usize {
+        let crowd: Arc<Crowd> = Arc::default();
+        let merger = Arc::new(merger);
+        let writes = Arc::new(AtomicUsize::new(0));
+        let terraform = Arc::new(tokio::sync::Mutex::new(()));
+        let hand_over = |terraform: Arc<tokio::sync::Mutex<()>>| async move {
+            let _one_at_a_time = terraform.lock().await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let slots: Vec<_> = (0..10u32)
+            .map(|slot| {
+                let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
+                let terraform = terraform.clone();
+                tokio::spawn(async move {
+                    for k in 0..4 {
+                        hand_over(terraform.clone()).await;
+                        let n = slot * 4 + k;
+                        let (merger, writes) = (merger.clone(), writes.clone());
+                        let answer = crowd
+                            .operation(async move {
+                                let takes = Duration::from_millis(2);
+                                let answer =
+                                    submit_counted(merger, writes, n, async {}, takes).await;
+                                tokio::time::sleep(Duration::from_millis(18)).await;
+                                answer
+                            })
+                            .await;
+                        assert_eq!(answer, Some(n + 1));
+                    }
+                })
+            })
+            .collect();
+        for slot in slots {
+            slot.await.unwrap();
+        }
+        writes.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn a_crowd_merger_waits_while_quick_writes_slots_are_handed_over() {
+        let writes = writes_of_handed_over_slots(Merger::waiting_for_crowd()).await;
+        assert!(writes <= 6, "{writes} writes for 40 requests from 10 slots");
     }
 
     #[tokio::test]
