@@ -1,7 +1,10 @@
 //! What the provider adds over Terraform itself, at emulator speed (the time model off): the
 //! wall time of an apply and of a plan of one edge and 300 tenants, next to the same count of
 //! `terraform_data` resources (Terraform's built-in provider, no AWS) in the same run. Prints
-//! both and the ratio; asserts nothing. `GATEWAY_BENCH_LOG=DIR` writes the ordered AWS call
+//! both and the ratio; asserts nothing. Terraform's own share grows with what each resource
+//! holds in the state (it rewrites the state after each resource it applies), so it also
+//! prints the same against `terraform_data` whose input makes it about as large there as a
+//! tenant, and the state's bytes a resource of each. `GATEWAY_BENCH_LOG=DIR` writes the ordered AWS call
 //! log of the gateway apply and plan to `DIR/apply.json` and `DIR/plan.json`.
 //!
 //! ```sh
@@ -21,6 +24,22 @@ use serde_json::json;
 
 const VERSION: &str = "1.15.5";
 const DEFAULT_TENANTS: usize = 300;
+/// The bytes of `workspace`'s state file for each resource instance in it.
+fn state_bytes(workspace: &common::terraform::Workspace) -> usize {
+    let text = std::fs::read_to_string(workspace.dir.path().join("terraform.tfstate"))
+        .expect("read the state");
+    let state: serde_json::Value = serde_json::from_str(&text).expect("a JSON state");
+    let instances: usize = state["resources"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| r["instances"].as_array().map_or(0, Vec::len))
+                .sum()
+        })
+        .unwrap_or(0);
+    text.len() / instances.max(1)
+}
+
 /// How long `step` takes (it asserts its own outcome).
 fn timed(step: impl FnOnce()) -> Duration {
     let started = Instant::now();
@@ -52,7 +71,17 @@ fn main() {
             scene.edge_hcl(&format!("  max_listener_rules = {rules}")),
         ),
     );
+    // Terraform's own cost for a resource grows with what the resource holds in the state,
+    // which it rewrites after each one it applies: this baseline's input (kept twice, as
+    // input and output) makes it about as large there as a tenant.
+    let sized = scene.workspace(
+        VERSION,
+        &format!(
+            "resource \"terraform_data\" \"t\" {{\n  for_each = toset([{set}])\n  input = {{\n    host = \"${{each.key}}.gateway.example.com\"\n    rule = \"arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/gateway-seed/7d726fc9717b8f66/934efa2e8fb30643/${{each.key}}\"\n    domain = \"d${{each.key}}abcdefgh.cloudfront.net\"\n  }}\n}}\n"
+        ),
+    );
     let _ = baseline.run(&["init", "-input=false", "-no-color"]);
+    let _ = sized.run(&["init", "-input=false", "-no-color"]);
 
     println!("overhead: {tenants} resources, Terraform {VERSION}, -parallelism=10, emulator without its time model");
     // With GATEWAY_BENCH_LOG=DIR, each gateway command's ordered call log (each call with
@@ -72,17 +101,31 @@ fn main() {
         (
             "apply",
             timed(|| drop(apply(&baseline, "terraform_data apply"))),
+            timed(|| drop(apply(&sized, "sized terraform_data apply"))),
             logged("apply", &|| drop(apply(&gateway, "gateway apply"))),
         ),
         (
             "plan",
             timed(|| drop(plan_is_empty(&baseline, "terraform_data plan"))),
+            timed(|| drop(plan_is_empty(&sized, "sized terraform_data plan"))),
             logged("plan", &|| drop(plan_is_empty(&gateway, "gateway plan"))),
         ),
     ];
-    for (what, base, ours) in rows {
+    for (what, base, _, ours) in &rows {
         println!(
             "  {what:<6} terraform_data {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
+            base,
+            ours,
+            ours.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+    let [plain, large, tenant] = [&baseline, &sized, &gateway].map(state_bytes);
+    println!(
+        "  state bytes a resource: terraform_data {plain}, sized terraform_data {large}, gateway (edge and tenants) {tenant}"
+    );
+    for (what, _, base, ours) in &rows {
+        println!(
+            "  {what:<6} sized terraform_data {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
             base,
             ours,
             ours.as_secs_f64() / base.as_secs_f64()
