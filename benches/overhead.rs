@@ -111,25 +111,22 @@ fn main() {
             logged("plan", &|| drop(plan_is_empty(&gateway, "gateway plan"))),
         ),
     ];
-    for (what, base, _, ours) in &rows {
-        println!(
-            "  {what:<6} terraform_data {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
-            base,
-            ours,
-            ours.as_secs_f64() / base.as_secs_f64()
-        );
-    }
+    let compare = |name: &str, base: fn(&(&str, Duration, Duration, Duration)) -> Duration| {
+        for row @ (what, _, _, ours) in &rows {
+            let base = base(row);
+            println!(
+                "  {what:<6} {name} {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
+                base,
+                ours,
+                ours.as_secs_f64() / base.as_secs_f64()
+            );
+        }
+    };
+    compare("terraform_data", |row| row.1);
     let [plain, large, tenant] = [&baseline, &sized, &gateway].map(state_bytes);
     println!(
         "  state bytes a resource: terraform_data {plain}, sized terraform_data {large}, gateway (edge and tenants) {tenant}"
     );
-    for (what, _, base, ours) in &rows {
-        println!(
-            "  {what:<6} sized terraform_data {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
-            base,
-            ours,
-            ours.as_secs_f64() / base.as_secs_f64()
-        );
-    }
+    compare("sized terraform_data", |row| row.2);
     destroy(&gateway, "gateway destroy");
 }

@@ -543,32 +543,41 @@ mod tests {
         assert_eq!(writes.load(Ordering::SeqCst), 2);
     }
 
-    /// Ten slots, started 8 ms apart as Terraform starts tenants, each running four operations
-    /// one after another: a write that takes 60 ms, then a 10 ms step, then 5 ms until the
-    /// slot's next operation. Returns how many writes the 40 requests took.
-    async fn writes_of_slots(merger: Merger<u32, u32>) -> usize {
+    /// Ten slots of a crowd, each running four operations one after another: a write to
+    /// `merger` that takes `takes`, then a step of `step`. Before each operation the slot
+    /// waits for `turn(slot, k)`: Terraform handing it the slot's `k`-th operation. Returns
+    /// how many writes the 40 requests took.
+    async fn writes_of_slots<T, F>(
+        merger: Merger<u32, u32>,
+        takes: Duration,
+        step: Duration,
+        turn: T,
+    ) -> usize
+    where
+        T: Fn(u32, u32) -> F + Clone + Send + 'static,
+        F: Future<Output = ()> + Send,
+    {
         let crowd: Arc<Crowd> = Arc::default();
         let merger = Arc::new(merger);
         let writes = Arc::new(AtomicUsize::new(0));
         let slots: Vec<_> = (0..10u32)
             .map(|slot| {
                 let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
+                let turn = turn.clone();
                 tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(8) * slot).await;
                     for k in 0..4 {
+                        turn(slot, k).await;
                         let n = slot * 4 + k;
                         let (merger, writes) = (merger.clone(), writes.clone());
                         let answer = crowd
                             .operation(async move {
-                                let takes = Duration::from_millis(60);
                                 let answer =
                                     submit_counted(merger, writes, n, async {}, takes).await;
-                                tokio::time::sleep(Duration::from_millis(10)).await;
+                                tokio::time::sleep(step).await;
                                 answer
                             })
                             .await;
                         assert_eq!(answer, Some(n + 1));
-                        tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                 })
             })
@@ -581,56 +590,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_crowd_merger_waits_for_the_slots_of_operations_just_finished() {
-        let writes = writes_of_slots(Merger::waiting_for_crowd()).await;
-        assert!(writes <= 5, "{writes} writes for 40 requests from 10 slots");
-    }
-
-    /// Ten slots that Terraform hands out one at a time, 5 ms each, as it does with hundreds
-    /// of resources in its state, each running four operations one after another: a quick
-    /// write (2 ms), then an 18 ms step (a tenant's records). The slots of one write come
-    /// back from 25 ms to 70 ms after it, later than a quick write's gathering limit, one
-    /// every 5 ms. Returns how many writes the 40 requests took.
-    async fn writes_of_handed_over_slots(merger: Merger<u32, u32>) -> usize {
-        let crowd: Arc<Crowd> = Arc::default();
-        let merger = Arc::new(merger);
-        let writes = Arc::new(AtomicUsize::new(0));
-        let terraform = Arc::new(tokio::sync::Mutex::new(()));
-        let hand_over = |terraform: Arc<tokio::sync::Mutex<()>>| async move {
-            let _one_at_a_time = terraform.lock().await;
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        // Slots started 8 ms apart as Terraform starts tenants; a 60 ms write, a 10 ms step,
+        // then 5 ms until the slot's next operation.
+        let started_apart = |slot: u32, k: u32| {
+            let wait = if k == 0 { 8 * slot } else { 5 };
+            tokio::time::sleep(Duration::from_millis(u64::from(wait)))
         };
-        let slots: Vec<_> = (0..10u32)
-            .map(|slot| {
-                let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
-                let terraform = terraform.clone();
-                tokio::spawn(async move {
-                    for k in 0..4 {
-                        hand_over(terraform.clone()).await;
-                        let n = slot * 4 + k;
-                        let (merger, writes) = (merger.clone(), writes.clone());
-                        let answer = crowd
-                            .operation(async move {
-                                let takes = Duration::from_millis(2);
-                                let answer =
-                                    submit_counted(merger, writes, n, async {}, takes).await;
-                                tokio::time::sleep(Duration::from_millis(18)).await;
-                                answer
-                            })
-                            .await;
-                        assert_eq!(answer, Some(n + 1));
-                    }
-                })
-            })
-            .collect();
-        for slot in slots {
-            slot.await.unwrap();
-        }
-        writes.load(Ordering::SeqCst)
+        let (takes, step) = (Duration::from_millis(60), Duration::from_millis(10));
+        let writes = writes_of_slots(Merger::waiting_for_crowd(), takes, step, started_apart).await;
+        assert!(writes <= 5, "{writes} writes for 40 requests from 10 slots");
     }
 
     #[tokio::test]
     async fn a_crowd_merger_waits_while_quick_writes_slots_are_handed_over() {
-        let writes = writes_of_handed_over_slots(Merger::waiting_for_crowd()).await;
+        // Terraform hands the slots out one at a time, 5 ms each, as it does with hundreds of
+        // resources in its state; a quick write (2 ms), then an 18 ms step (a tenant's
+        // records). The slots of one write come back from 25 ms to 70 ms after it, later
+        // than a quick write's gathering limit, one every 5 ms.
+        let terraform = Arc::new(tokio::sync::Mutex::new(()));
+        let handed_over = move |_slot: u32, _k: u32| {
+            let terraform = terraform.clone();
+            async move {
+                let _one_at_a_time = terraform.lock().await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let (takes, step) = (Duration::from_millis(2), Duration::from_millis(18));
+        let writes = writes_of_slots(Merger::waiting_for_crowd(), takes, step, handed_over).await;
         assert!(writes <= 6, "{writes} writes for 40 requests from 10 slots");
     }
 
