@@ -27,8 +27,9 @@
 //! write's own limit, so such a writer also waits while operations keep beginning.
 //!
 //! Any writer working for a crowd's operation stops gathering once every operation under way
-//! has a request queued on its merger (and none has just begun): nobody is left to join. That
-//! is the records of a wave, which all come the moment its aliases are accepted.
+//! has a request queued on its merger, and either every one of Terraform's slots is taken or
+//! none has just begun: nobody is left to join. That is the records of a wave, which all come
+//! the moment its aliases are accepted, and the aliases of a wave once its last tenant comes.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -76,6 +77,9 @@ pub struct Crowd {
     peak: AtomicUsize,
     /// When the latest operation began.
     began: Mutex<Instant>,
+    /// The most operations under way when one of them ended: Terraform's slots for tenants,
+    /// once a first one is done (0 before).
+    slots: AtomicUsize,
     changed: Notify,
 }
 
@@ -85,6 +89,7 @@ impl Default for Crowd {
             active: AtomicUsize::default(),
             peak: AtomicUsize::default(),
             began: Mutex::new(Instant::now()),
+            slots: AtomicUsize::default(),
             changed: Notify::default(),
         }
     }
@@ -117,6 +122,13 @@ impl Crowd {
         *self.began.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether as many operations are under way as there were when one last ended (every
+    /// slot is taken: no other can begin before one ends).
+    fn full(&self) -> bool {
+        let slots = self.slots.load(Ordering::SeqCst);
+        slots > 0 && self.active() >= slots
+    }
+
     /// How many requests a writer waits for: the most operations under way at once since
     /// the previous call, which starts the count again from those under way now.
     fn expected(&self) -> usize {
@@ -130,7 +142,8 @@ struct Ends<'a>(&'a Crowd);
 
 impl Drop for Ends<'_> {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::SeqCst);
+        let under_way = self.0.active.fetch_sub(1, Ordering::SeqCst);
+        self.0.slots.fetch_max(under_way, Ordering::SeqCst);
         self.0.changed.notify_waiters();
     }
 }
@@ -210,8 +223,9 @@ impl<Q, A> Queue<Q, A> {
     /// Returns once no request has joined for the quiet, or at the gathering's limit (see
     /// [`gathering`]). Working for an operation of `crowd`, it also returns as soon as
     /// `parked` (the merger's queued requests of the crowd's operations) counts every
-    /// operation under way and none has begun for the quiet: none is left to join. (While
-    /// Terraform is starting operations, the next may be about to come.)
+    /// operation under way, and either every slot is taken ([`Crowd::full`]) or none has
+    /// begun for the quiet: none is left to join. (While Terraform is starting operations
+    /// with slots to spare, the next may be about to come.)
     async fn gathered(&self, crowd: Option<&Crowd>, parked: &AtomicUsize) {
         let (at_most, quiet) = gathering(self.waiting().last_write);
         let until = Instant::now() + at_most;
@@ -223,7 +237,13 @@ impl<Q, A> Queue<Q, A> {
             }
             let all_in = crowd
                 .filter(|c| parked.load(Ordering::SeqCst) >= c.active())
-                .map(|c| c.began() + quiet);
+                .map(|c| {
+                    if c.full() {
+                        Instant::now()
+                    } else {
+                        c.began() + quiet
+                    }
+                });
             if all_in.is_some_and(|at| at <= Instant::now()) {
                 return;
             }
@@ -250,6 +270,8 @@ impl<Q, A> Queue<Q, A> {
     /// limit, up to [`CROWD_CEILING`]. The slots of a quick write come back at Terraform's
     /// pace, not the write's: it hands them to new tenants one after another, which with
     /// hundreds of resources in its state takes longer in all than a quick write's limit.
+    /// When every slot is taken ([`Crowd::full`]) and all of them are queued, it returns at
+    /// once: nobody is left to join.
     async fn crowd_gathered(&self, crowd: &Crowd, parked: &AtomicUsize) {
         let last_write = self.waiting().last_write;
         let (at_most, quiet) = gathering(last_write);
@@ -264,7 +286,12 @@ impl<Q, A> Queue<Q, A> {
             changed.as_mut().enable();
             let moved = crowd.began().max(self.waiting().latest);
             let give_up = limit.max(moved + 2 * at_most).min(ceiling);
-            let next = if parked.load(Ordering::SeqCst) >= expected {
+            let parked = parked.load(Ordering::SeqCst);
+            if parked >= expected && parked >= crowd.active() && crowd.full() {
+                // Every slot's operation is queued: none can join.
+                return;
+            }
+            let next = if parked >= expected {
                 (self.waiting().latest + quiet).min(give_up)
             } else {
                 give_up
@@ -541,6 +568,51 @@ mod tests {
         }
         assert!(gathering(Duration::ZERO).1 > Duration::from_millis(5));
         assert_eq!(writes.load(Ordering::SeqCst), 2);
+    }
+
+    /// How many writes `merger` makes for a crowd whose ten slots have each run an
+    /// operation to its end, when ten new operations then begin and queue at the same moment
+    /// and an eleventh begins and queues 5 ms later, within the quiet.
+    async fn writes_after_a_full_crowd(merger: Merger<u32, u32>) -> usize {
+        let crowd: Arc<Crowd> = Arc::default();
+        let merger = Arc::new(merger);
+        let writes = Arc::new(AtomicUsize::new(0));
+        let round = |from: u32, count: u32, after: Duration| {
+            let tasks: Vec<_> = (from..from + count)
+                .map(|n| {
+                    let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        let takes = Duration::from_millis(1);
+                        let request = submit_counted(merger, writes, n, async {}, takes);
+                        crowd.operation(request).await
+                    })
+                })
+                .collect();
+            tasks
+        };
+        for task in round(0, 10, Duration::ZERO) {
+            task.await.unwrap();
+        }
+        let before = writes.load(Ordering::SeqCst);
+        let mut tasks = round(10, 10, Duration::ZERO);
+        tasks.extend(round(20, 1, Duration::from_millis(5)));
+        for (n, task) in (10..21u32).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Some(n + 1));
+        }
+        assert!(gathering(Duration::ZERO).1 > Duration::from_millis(5));
+        writes.load(Ordering::SeqCst) - before
+    }
+
+    #[tokio::test]
+    async fn a_full_crowd_queued_is_written_without_the_quiet() {
+        // Terraform's ten slots are known from the first round: once ten are under way and
+        // queued, none can join, however recently they began.
+        assert_eq!(writes_after_a_full_crowd(Merger::default()).await, 2);
+        assert_eq!(
+            writes_after_a_full_crowd(Merger::waiting_for_crowd()).await,
+            2
+        );
     }
 
     /// Ten slots of a crowd, each running four operations one after another: a write to
