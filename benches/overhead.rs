@@ -4,8 +4,9 @@
 //! both and the ratio; asserts nothing. Terraform's own share grows with what each resource
 //! holds in the state (it rewrites the state after each resource it applies), so it also
 //! prints the same against `terraform_data` whose input makes it about as large there as a
-//! tenant, and the state's bytes a resource of each. `GATEWAY_BENCH_LOG=DIR` writes the ordered AWS call
-//! log of the gateway apply and plan to `DIR/apply.json` and `DIR/plan.json`.
+//! tenant, and the state's bytes a resource of each. `GATEWAY_BENCH_LOG=DIR` writes the
+//! ordered AWS call log of the gateway apply and plan to `DIR/apply.json` and
+//! `DIR/plan.json`.
 //!
 //! ```sh
 //! scripts/bench overhead [TENANTS]

@@ -129,10 +129,16 @@ impl Crowd {
         slots > 0 && self.active() >= slots
     }
 
+    /// Whether `parked` requests on a merger leave no operation to join it: every slot is
+    /// taken and every operation under way has its request there.
+    fn none_left(&self, parked: usize) -> bool {
+        parked >= self.active() && self.full()
+    }
+
     /// How many requests a writer waits for: the most operations under way at once since
     /// the previous call, which starts the count again from those under way now.
     fn expected(&self) -> usize {
-        let active = self.active.load(Ordering::SeqCst);
+        let active = self.active();
         self.peak.swap(active, Ordering::SeqCst).max(active)
     }
 }
@@ -235,15 +241,15 @@ impl<Q, A> Queue<Q, A> {
             if let Some(changed) = changed.as_mut().as_pin_mut() {
                 changed.enable();
             }
+            let parked = parked.load(Ordering::SeqCst);
+            if crowd.is_some_and(|c| c.none_left(parked)) {
+                return;
+            }
+            // With slots to spare, every one under way queued is enough once none has begun
+            // for the quiet.
             let all_in = crowd
-                .filter(|c| parked.load(Ordering::SeqCst) >= c.active())
-                .map(|c| {
-                    if c.full() {
-                        Instant::now()
-                    } else {
-                        c.began() + quiet
-                    }
-                });
+                .filter(|c| parked >= c.active())
+                .map(|c| c.began() + quiet);
             if all_in.is_some_and(|at| at <= Instant::now()) {
                 return;
             }
@@ -287,8 +293,7 @@ impl<Q, A> Queue<Q, A> {
             let moved = crowd.began().max(self.waiting().latest);
             let give_up = limit.max(moved + 2 * at_most).min(ceiling);
             let parked = parked.load(Ordering::SeqCst);
-            if parked >= expected && parked >= crowd.active() && crowd.full() {
-                // Every slot's operation is queued: none can join.
+            if parked >= expected && crowd.none_left(parked) {
                 return;
             }
             let next = if parked >= expected {
@@ -533,6 +538,27 @@ mod tests {
         assert_eq!(writes.load(Ordering::SeqCst), 2);
     }
 
+    /// Spawns operation `n` of `crowd`: it begins after `after`, and after a step of `step`
+    /// submits request `n` to `merger`, whose write takes 1 ms.
+    fn spawn_operation(
+        crowd: Arc<Crowd>,
+        merger: Arc<Merger<u32, u32>>,
+        writes: Arc<AtomicUsize>,
+        n: u32,
+        after: Duration,
+        step: Duration,
+    ) -> tokio::task::JoinHandle<Option<u32>> {
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let takes = Duration::from_millis(1);
+            let request = async move {
+                tokio::time::sleep(step).await;
+                submit_counted(merger, writes, n, async {}, takes).await
+            };
+            crowd.operation(request).await
+        })
+    }
+
     #[tokio::test]
     async fn a_merger_writes_once_every_operation_under_way_is_queued() {
         // Ten operations begin together and queue together 20 ms later, as tenants do after
@@ -544,15 +570,7 @@ mod tests {
         let writes = Arc::new(AtomicUsize::new(0));
         let operation = |n: u32, after: Duration, step: Duration| {
             let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(after).await;
-                let takes = Duration::from_millis(1);
-                let request = async move {
-                    tokio::time::sleep(step).await;
-                    submit_counted(merger, writes, n, async {}, takes).await
-                };
-                crowd.operation(request).await
-            })
+            spawn_operation(crowd, merger, writes, n, after, step)
         };
         let step = Duration::from_millis(20);
         let mut tasks: Vec<_> = (0..10u32)
@@ -578,18 +596,12 @@ mod tests {
         let merger = Arc::new(merger);
         let writes = Arc::new(AtomicUsize::new(0));
         let round = |from: u32, count: u32, after: Duration| {
-            let tasks: Vec<_> = (from..from + count)
+            (from..from + count)
                 .map(|n| {
                     let (crowd, merger, writes) = (crowd.clone(), merger.clone(), writes.clone());
-                    tokio::spawn(async move {
-                        tokio::time::sleep(after).await;
-                        let takes = Duration::from_millis(1);
-                        let request = submit_counted(merger, writes, n, async {}, takes);
-                        crowd.operation(request).await
-                    })
+                    spawn_operation(crowd, merger, writes, n, after, Duration::ZERO)
                 })
-                .collect();
-            tasks
+                .collect::<Vec<_>>()
         };
         for task in round(0, 10, Duration::ZERO) {
             task.await.unwrap();
