@@ -8,6 +8,10 @@
 //! ordered AWS call log of the gateway apply and plan to `DIR/apply.json` and
 //! `DIR/plan.json`.
 //!
+//! A plan changes nothing, so the three plans are run in turn `GATEWAY_BENCH_PLANS` times (5
+//! unless given) and each one's median is compared, with the fastest and slowest beside it:
+//! on two shared cores one run of a second-long command varies by a tenth or more.
+//!
 //! ```sh
 //! scripts/bench overhead [TENANTS]
 //! cargo bench --bench overhead -- [TENANTS]
@@ -25,6 +29,7 @@ use serde_json::json;
 
 const VERSION: &str = "1.15.5";
 const DEFAULT_TENANTS: usize = 300;
+const DEFAULT_PLANS: usize = 5;
 /// The bytes of `workspace`'s state file for each resource instance in it.
 fn state_bytes(workspace: &common::terraform::Workspace) -> usize {
     let text = std::fs::read_to_string(workspace.dir.path().join("terraform.tfstate"))
@@ -46,6 +51,12 @@ fn timed(step: impl FnOnce()) -> Duration {
     let started = Instant::now();
     step();
     started.elapsed()
+}
+
+/// The median of `times`, and their range.
+fn median(mut times: Vec<Duration>) -> (Duration, Duration, Duration) {
+    times.sort();
+    (times[times.len() / 2], times[0], times[times.len() - 1])
 }
 
 fn main() {
@@ -85,32 +96,63 @@ fn main() {
     let _ = sized.run(&["init", "-input=false", "-no-color"]);
 
     println!("overhead: {tenants} resources, Terraform {VERSION}, -parallelism=10, emulator without its time model");
-    // With GATEWAY_BENCH_LOG=DIR, each gateway command's ordered call log (each call with
-    // `at`, seconds since the command began) goes to DIR/<command>.json.
+    // Each gateway command's time, and the emulator's own work in it: moto's, one call at a
+    // time under its lock, which AWS would do in its own time. With GATEWAY_BENCH_LOG=DIR,
+    // its ordered call log (each call with `at`, seconds since the command began) goes to
+    // DIR/<command>.json.
+    let served = std::cell::RefCell::new(Vec::new());
     let logged = |what: &str, step: &dyn Fn()| {
         scene.reset_calls();
         let took = timed(step);
+        let log = scene.emulator.control("GET", "calls?log=1", None);
+        let work: f64 = log["log"]
+            .as_array()
+            .map(|calls| calls.iter().filter_map(|c| c["served_ms"].as_f64()).sum())
+            .unwrap_or(0.0);
+        served.borrow_mut().push((
+            what.to_string(),
+            took,
+            Duration::from_secs_f64(work / 1000.0),
+        ));
         if let Ok(dir) = std::env::var("GATEWAY_BENCH_LOG") {
-            let log = scene.emulator.control("GET", "calls?log=1", None);
             std::fs::create_dir_all(&dir).expect("make the call log's directory");
             std::fs::write(format!("{dir}/{what}.json"), log["log"].to_string())
                 .expect("write the call log");
         }
         took
     };
+    let apply_times = (
+        timed(|| drop(apply(&baseline, "terraform_data apply"))),
+        timed(|| drop(apply(&sized, "sized terraform_data apply"))),
+        logged("apply", &|| drop(apply(&gateway, "gateway apply"))),
+    );
+    let plans: usize = std::env::var("GATEWAY_BENCH_PLANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_PLANS);
+    let mut plan_times = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..plans {
+        plan_times[0].push(timed(|| {
+            drop(plan_is_empty(&baseline, "terraform_data plan"))
+        }));
+        plan_times[1].push(timed(|| {
+            drop(plan_is_empty(&sized, "sized terraform_data plan"))
+        }));
+        plan_times[2].push(logged("plan", &|| {
+            drop(plan_is_empty(&gateway, "gateway plan"))
+        }));
+    }
+    let [plain_plans, sized_plans, gateway_plans] = plan_times.map(median);
+    println!(
+        "  plans, median of {plans} (fastest-slowest): terraform_data {:.2?} ({:.2?}-{:.2?}), sized terraform_data {:.2?} ({:.2?}-{:.2?}), gateway {:.2?} ({:.2?}-{:.2?})",
+        plain_plans.0, plain_plans.1, plain_plans.2,
+        sized_plans.0, sized_plans.1, sized_plans.2,
+        gateway_plans.0, gateway_plans.1, gateway_plans.2,
+    );
     let rows = [
-        (
-            "apply",
-            timed(|| drop(apply(&baseline, "terraform_data apply"))),
-            timed(|| drop(apply(&sized, "sized terraform_data apply"))),
-            logged("apply", &|| drop(apply(&gateway, "gateway apply"))),
-        ),
-        (
-            "plan",
-            timed(|| drop(plan_is_empty(&baseline, "terraform_data plan"))),
-            timed(|| drop(plan_is_empty(&sized, "sized terraform_data plan"))),
-            logged("plan", &|| drop(plan_is_empty(&gateway, "gateway plan"))),
-        ),
+        ("apply", apply_times.0, apply_times.1, apply_times.2),
+        ("plan", plain_plans.0, sized_plans.0, gateway_plans.0),
     ];
     let compare = |name: &str, base: fn(&(&str, Duration, Duration, Duration)) -> Duration| {
         for row @ (what, _, _, ours) in &rows {
@@ -129,5 +171,21 @@ fn main() {
         "  state bytes a resource: terraform_data {plain}, sized terraform_data {large}, gateway (edge and tenants) {tenant}"
     );
     compare("sized terraform_data", |row| row.2);
+    // The emulator's work on the median gateway plan (the plan whose time was compared).
+    let served = served.into_inner();
+    let work_of = |what: &str, took: Duration| {
+        served
+            .iter()
+            .find(|(w, t, _)| w == what && *t == took)
+            .map_or(Duration::ZERO, |(_, _, work)| *work)
+    };
+    for (what, base, _, ours) in &rows {
+        let work = work_of(what, *ours);
+        println!(
+            "  {what:<6} the emulator's own work in the gateway run {:>7.2?} (moto, one call at a time); taken off, {:.2} x terraform_data (a floor: some of that work overlapped other work)",
+            work,
+            ours.saturating_sub(work).as_secs_f64() / base.as_secs_f64()
+        );
+    }
     destroy(&gateway, "gateway destroy");
 }

@@ -29,7 +29,7 @@ CONTROL_DOC = {
     "GET /honest-api/config": "current configuration (quotas, delays, faults)",
     "POST /honest-api/config": "merge a JSON object of settings into the configuration",
     "POST /honest-api/reset": "reset moto's state, the honest layer's state, counters and config (to startup values)",
-    "GET /honest-api/calls": "counts of AWS calls per 'service:Operation' since the last reset, of those faulted and of those throttled (?log=1 adds the ordered log, each call with 'at', wall seconds since the reset)",
+    "GET /honest-api/calls": "counts of AWS calls per 'service:Operation' since the last reset, of those faulted and of those throttled (?log=1 adds the ordered log, each call with 'at', wall seconds since the reset, and 'served_ms', the emulator's own time on it)",
     "POST /honest-api/calls/reset": "zero the call counters only",
     "GET /honest-api/faults": "the fault rules still armed",
     "POST /honest-api/faults": "append one fault rule (object) or several (list)",
@@ -267,9 +267,12 @@ class HonestApp:
         return [body]
 
     def _serve(self, environ: dict[str, Any], op_key: str) -> tuple[str, list[tuple[str, str]], bytes]:
-        """moto's answer to the call, logged. Caller holds the lock."""
+        """moto's answer to the call, logged with the emulator's own time on it (``served_ms``:
+        moto's work under the lock, which no other call shares). Caller holds the lock."""
+        started = time.perf_counter()
         answer = self._moto_watched(environ, op_key)
-        STATE.log_call({"op": op_key, "status": int(answer[0].split()[0])})
+        served_ms = round((time.perf_counter() - started) * 1000, 3)
+        STATE.log_call({"op": op_key, "status": int(answer[0].split()[0]), "served_ms": served_ms})
         return answer
 
     def _moto_watched(self, environ: dict[str, Any], op_key: str) -> tuple[str, list[tuple[str, str]], bytes]:

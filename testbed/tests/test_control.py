@@ -55,6 +55,10 @@ def test_calls_are_counted_per_service_and_operation(cf, r53, elb, control):
     # Each call is stamped with the wall seconds since the reset, in order.
     stamps = [e["at"] for e in body["log"]]
     assert stamps == sorted(stamps) and stamps[0] >= 0
+    # Each call moto answered carries the emulator's own time on it; a refusal made before
+    # moto (an injected fault, a throttle) has none.
+    served = [e["served_ms"] for e in body["log"]]
+    assert all(isinstance(ms, float) and 0 < ms < 5000 for ms in served)
     control.request("POST", "calls/reset", {})
     assert control.calls() == {}
     assert cf.list_distributions()["DistributionList"]["Quantity"] == 2  # state kept
