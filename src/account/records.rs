@@ -49,11 +49,65 @@ impl HostRecords {
     }
 }
 
+/// One hosted zone's record sets by host name (normalized), so that a tenant finds its own
+/// without going through every tenant's.
+#[derive(Debug, Clone, Default)]
+struct Zone {
+    by_host: HashMap<String, Vec<ResourceRecordSet>>,
+}
+
+impl Zone {
+    fn new(records: Vec<ResourceRecordSet>) -> Self {
+        let mut zone = Self::default();
+        zone.add(records);
+        zone
+    }
+
+    /// The record sets of `host`, a normalized name.
+    fn of_host(&self, host: &str) -> &[ResourceRecordSet] {
+        self.by_host.get(host).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the zone holds exactly `record`.
+    fn contains(&self, record: &ResourceRecordSet) -> bool {
+        self.of_host(&normalize_host(&record.name)).contains(record)
+    }
+
+    /// Whether the zone holds a record of the same name, type and alias target as `record`.
+    fn holds_same(&self, record: &ResourceRecordSet) -> bool {
+        self.of_host(&normalize_host(&record.name))
+            .iter()
+            .any(|r| same_record(r, record))
+    }
+
+    fn add(&mut self, records: Vec<ResourceRecordSet>) {
+        for record in records {
+            self.by_host
+                .entry(normalize_host(&record.name))
+                .or_default()
+                .push(record);
+        }
+    }
+
+    /// Drops the record sets of the name and type of each of `removed`.
+    fn remove(&mut self, removed: &[ResourceRecordSet]) {
+        for gone in removed {
+            let host = normalize_host(&gone.name);
+            if let Some(sets) = self.by_host.get_mut(&host) {
+                sets.retain(|r| r.r#type != gone.r#type);
+                if sets.is_empty() {
+                    self.by_host.remove(&host);
+                }
+            }
+        }
+    }
+}
+
 /// The hosted zones' records, as this process reads and changes them.
 pub struct Records {
     route53: Route53,
     /// Record sets by hosted zone id.
-    zones: Keyed<Vec<ResourceRecordSet>>,
+    zones: Keyed<Zone>,
     merger: Merger<Vec<Change>, Answer>,
     waits: Mutex<HashMap<String, SyncWait>>,
     /// Changes this process submitted, by hosted zone in the order Route53 accepted them,
@@ -99,30 +153,24 @@ impl Records {
         Ok(())
     }
 
-    async fn zone(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, AccountError> {
+    async fn zone(&self, zone_id: &str) -> Result<Arc<Zone>, AccountError> {
         let route53 = &self.route53;
         Ok(self
             .zones
             .entry(zone_id)
-            .get_or_load(|| async { route53.list_records(zone_id).await })
+            .get_or_load(|| async { route53.list_records(zone_id).await.map(Zone::new) })
             .await?)
     }
 
     /// Reads the zone again, as after a change refused because of someone else's.
-    async fn reread(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, AccountError> {
+    async fn reread(&self, zone_id: &str) -> Result<Arc<Zone>, AccountError> {
         self.zones.entry(zone_id).invalidate().await;
         self.zone(zone_id).await
     }
 
     /// The records of `host` in the zone.
     pub async fn of_host(&self, zone_id: &str, host: &str) -> Result<HostRecords, AccountError> {
-        let sets: Vec<ResourceRecordSet> = self
-            .zone(zone_id)
-            .await?
-            .iter()
-            .filter(|r| normalize_host(&r.name) == host)
-            .cloned()
-            .collect();
+        let sets = self.zone(zone_id).await?.of_host(host).to_vec();
         let infos = sets.iter().map(info_of_record).collect();
         Ok(HostRecords { sets, infos })
     }
@@ -156,9 +204,7 @@ impl Records {
             // an earlier attempt of it was made and only its answer was lost (the SDK retried).
             Err(err) if err.has_code("InvalidChangeBatch") => {
                 let now = self.reread(zone_id).await?;
-                let done = created
-                    .iter()
-                    .all(|c| now.iter().any(|r| same_record(r, c)))
+                let done = created.iter().all(|c| now.holds_same(c))
                     && replace.iter().all(|old| !now.contains(old));
                 if !done {
                     return Err(err.into());
@@ -257,15 +303,11 @@ impl Records {
         removed: &[ResourceRecordSet],
         created: Vec<ResourceRecordSet>,
     ) {
-        let removed: Vec<(String, RrType)> = removed
-            .iter()
-            .map(|r| (normalize_host(&r.name), r.r#type.clone()))
-            .collect();
         self.zones
             .entry(zone_id)
-            .patch(|records| {
-                records.retain(|r| !removed.contains(&(normalize_host(&r.name), r.r#type.clone())));
-                records.extend(created);
+            .patch(|zone| {
+                zone.remove(removed);
+                zone.add(created);
             })
             .await;
     }
@@ -427,4 +469,60 @@ fn deletions(records: &[ResourceRecordSet]) -> Result<Vec<Change>, AwsError> {
 
 fn no_change_info() -> AwsError {
     missing("ChangeResourceRecordSets", "ChangeInfo")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alias(name: &str, kind: RrType, target: &str) -> ResourceRecordSet {
+        let changes = cloudfront_alias_changes(ChangeAction::Create, name, target, true)
+            .expect("alias changes");
+        changes
+            .into_iter()
+            .filter_map(|c| c.resource_record_set)
+            .find(|r| r.r#type == kind)
+            .expect("a record of the type")
+    }
+
+    #[test]
+    fn a_zone_finds_a_hosts_records_by_its_normalized_name() {
+        let acme_a = alias("acme.example.com", RrType::A, "d1.cloudfront.net");
+        let acme_aaaa = alias("acme.example.com", RrType::Aaaa, "d1.cloudfront.net");
+        let mut kite = alias("kite.example.com", RrType::A, "d2.cloudfront.net");
+        // Route53 answers names with a trailing dot, as they were written.
+        kite.name = "Kite.Example.com.".into();
+        let zone = Zone::new(vec![acme_a.clone(), kite.clone(), acme_aaaa.clone()]);
+        assert_eq!(
+            zone.of_host("acme.example.com"),
+            [acme_a.clone(), acme_aaaa.clone()]
+        );
+        assert_eq!(
+            zone.of_host("kite.example.com"),
+            std::slice::from_ref(&kite)
+        );
+        assert!(zone.of_host("nobody.example.com").is_empty());
+        assert!(zone.contains(&kite) && zone.holds_same(&acme_a));
+        let elsewhere = alias("acme.example.com", RrType::A, "d9.cloudfront.net");
+        assert!(!zone.contains(&elsewhere) && !zone.holds_same(&elsewhere));
+    }
+
+    #[test]
+    fn a_zone_patch_drops_the_name_and_type_removed_and_keeps_the_rest() {
+        let acme_a = alias("acme.example.com", RrType::A, "d1.cloudfront.net");
+        let acme_aaaa = alias("acme.example.com", RrType::Aaaa, "d1.cloudfront.net");
+        let kite = alias("kite.example.com", RrType::A, "d2.cloudfront.net");
+        let mut zone = Zone::new(vec![acme_a.clone(), acme_aaaa.clone(), kite.clone()]);
+        // A deletion names the record it removes; the cached one may differ in its target.
+        zone.remove(&[alias("ACME.example.com.", RrType::A, "d7.cloudfront.net")]);
+        assert_eq!(
+            zone.of_host("acme.example.com"),
+            std::slice::from_ref(&acme_aaaa)
+        );
+        zone.remove(&[acme_aaaa, kite]);
+        assert!(zone.by_host.is_empty(), "{zone:?}");
+        let moved = alias("acme.example.com", RrType::A, "d2.cloudfront.net");
+        zone.add(vec![moved.clone()]);
+        assert_eq!(zone.of_host("acme.example.com"), [moved]);
+    }
 }
