@@ -5,7 +5,7 @@
 //! holds in the state (it rewrites the state after each resource it applies), so it also
 //! prints the same against `terraform_data` whose input makes it about as large there as a
 //! tenant, and the state's bytes a resource of each. `GATEWAY_BENCH_LOG=DIR` writes the
-//! ordered AWS call log of the gateway apply and plan to `DIR/apply.json` and
+//! ordered AWS call log of the gateway apply and of its last plan to `DIR/apply.json` and
 //! `DIR/plan.json`.
 //!
 //! A plan changes nothing, so the three plans are run in turn `GATEWAY_BENCH_PLANS` times (5
