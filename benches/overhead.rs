@@ -53,10 +53,10 @@ fn timed(step: impl FnOnce()) -> Duration {
     started.elapsed()
 }
 
-/// The median of `times`, and their range.
-fn median(mut times: Vec<Duration>) -> (Duration, Duration, Duration) {
-    times.sort();
-    (times[times.len() / 2], times[0], times[times.len() - 1])
+/// The median of `runs` (ordered by their first field: the time), the fastest and the slowest.
+fn median<T: Ord + Copy>(mut runs: Vec<T>) -> (T, T, T) {
+    runs.sort();
+    (runs[runs.len() / 2], runs[0], runs[runs.len() - 1])
 }
 
 fn main() {
@@ -100,26 +100,20 @@ fn main() {
     // time under its lock, which AWS would do in its own time. With GATEWAY_BENCH_LOG=DIR,
     // its ordered call log (each call with `at`, seconds since the command began) goes to
     // DIR/<command>.json.
-    let served = std::cell::RefCell::new(Vec::new());
     let logged = |what: &str, step: &dyn Fn()| {
         scene.reset_calls();
         let took = timed(step);
         let log = scene.emulator.control("GET", "calls?log=1", None);
-        let work: f64 = log["log"]
+        let work_ms: f64 = log["log"]
             .as_array()
             .map(|calls| calls.iter().filter_map(|c| c["served_ms"].as_f64()).sum())
             .unwrap_or(0.0);
-        served.borrow_mut().push((
-            what.to_string(),
-            took,
-            Duration::from_secs_f64(work / 1000.0),
-        ));
         if let Ok(dir) = std::env::var("GATEWAY_BENCH_LOG") {
             std::fs::create_dir_all(&dir).expect("make the call log's directory");
             std::fs::write(format!("{dir}/{what}.json"), log["log"].to_string())
                 .expect("write the call log");
         }
-        took
+        (took, Duration::from_secs_f64(work_ms / 1000.0))
     };
     let apply_times = (
         timed(|| drop(apply(&baseline, "terraform_data apply"))),
@@ -131,31 +125,35 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_PLANS);
-    let mut plan_times = [Vec::new(), Vec::new(), Vec::new()];
+    let (mut plain_runs, mut sized_runs, mut gateway_runs) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..plans {
-        plan_times[0].push(timed(|| {
+        plain_runs.push(timed(|| {
             drop(plan_is_empty(&baseline, "terraform_data plan"))
         }));
-        plan_times[1].push(timed(|| {
+        sized_runs.push(timed(|| {
             drop(plan_is_empty(&sized, "sized terraform_data plan"))
         }));
-        plan_times[2].push(logged("plan", &|| {
+        gateway_runs.push(logged("plan", &|| {
             drop(plan_is_empty(&gateway, "gateway plan"))
         }));
     }
-    let [plain_plans, sized_plans, gateway_plans] = plan_times.map(median);
+    let (plain_plans, sized_plans) = (median(plain_runs), median(sized_runs));
+    let gateway_plans = median(gateway_runs);
     println!(
         "  plans, median of {plans} (fastest-slowest): terraform_data {:.2?} ({:.2?}-{:.2?}), sized terraform_data {:.2?} ({:.2?}-{:.2?}), gateway {:.2?} ({:.2?}-{:.2?})",
         plain_plans.0, plain_plans.1, plain_plans.2,
         sized_plans.0, sized_plans.1, sized_plans.2,
-        gateway_plans.0, gateway_plans.1, gateway_plans.2,
+        gateway_plans.0 .0, gateway_plans.1 .0, gateway_plans.2 .0,
     );
+    // Each row: the command, its two baselines, and the gateway run with the emulator's work
+    // in it (for the plans, the median run's).
     let rows = [
         ("apply", apply_times.0, apply_times.1, apply_times.2),
         ("plan", plain_plans.0, sized_plans.0, gateway_plans.0),
     ];
-    let compare = |name: &str, base: fn(&(&str, Duration, Duration, Duration)) -> Duration| {
-        for row @ (what, _, _, ours) in &rows {
+    type Row<'a> = (&'a str, Duration, Duration, (Duration, Duration));
+    let compare = |name: &str, base: fn(&Row) -> Duration| {
+        for row @ (what, _, _, (ours, _)) in &rows {
             let base = base(row);
             println!(
                 "  {what:<6} {name} {:>7.2?}   edge + gateway_tenant {:>7.2?}   ratio {:.2}",
@@ -171,20 +169,11 @@ fn main() {
         "  state bytes a resource: terraform_data {plain}, sized terraform_data {large}, gateway (edge and tenants) {tenant}"
     );
     compare("sized terraform_data", |row| row.2);
-    // The emulator's work on the median gateway plan (the plan whose time was compared).
-    let served = served.into_inner();
-    let work_of = |what: &str, took: Duration| {
-        served
-            .iter()
-            .find(|(w, t, _)| w == what && *t == took)
-            .map_or(Duration::ZERO, |(_, _, work)| *work)
-    };
-    for (what, base, _, ours) in &rows {
-        let work = work_of(what, *ours);
+    for (what, base, _, (ours, work)) in &rows {
         println!(
             "  {what:<6} the emulator's own work in the gateway run {:>7.2?} (moto, one call at a time); taken off, {:.2} x terraform_data (a floor: some of that work overlapped other work)",
             work,
-            ours.saturating_sub(work).as_secs_f64() / base.as_secs_f64()
+            ours.saturating_sub(*work).as_secs_f64() / base.as_secs_f64()
         );
     }
     destroy(&gateway, "gateway destroy");
