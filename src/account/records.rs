@@ -68,16 +68,19 @@ impl Zone {
         self.by_host.get(host).map_or(&[], Vec::as_slice)
     }
 
+    /// The record sets of the host `record` is named for.
+    fn beside(&self, record: &ResourceRecordSet) -> &[ResourceRecordSet] {
+        self.of_host(&normalize_host(&record.name))
+    }
+
     /// Whether the zone holds exactly `record`.
     fn contains(&self, record: &ResourceRecordSet) -> bool {
-        self.of_host(&normalize_host(&record.name)).contains(record)
+        self.beside(record).contains(record)
     }
 
     /// Whether the zone holds a record of the same name, type and alias target as `record`.
     fn holds_same(&self, record: &ResourceRecordSet) -> bool {
-        self.of_host(&normalize_host(&record.name))
-            .iter()
-            .any(|r| same_record(r, record))
+        self.beside(record).iter().any(|r| same_record(r, record))
     }
 
     fn add(&mut self, records: Vec<ResourceRecordSet>) {
