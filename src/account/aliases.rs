@@ -50,9 +50,9 @@ impl Aliases {
         distribution_id: &str,
         change: AliasChange,
     ) -> Result<AliasOutcome, AwsError> {
-        let ready = self.cloudfront.until_free("UpdateDistribution");
+        let pace = self.cloudfront.turn("UpdateDistribution");
         self.merger
-            .submit(distribution_id, change, ready, |batch| {
+            .submit_in_turn(distribution_id, change, &pace, |batch| {
                 self.write_batch(distribution_id, batch)
             })
             .await

@@ -30,6 +30,13 @@
 //! has a request queued on its merger, and either every one of Terraform's slots is taken or
 //! none has just begun: nobody is left to join. That is the records of a wave, which all come
 //! the moment its aliases are accepted, and the aliases of a wave once its last tenant comes.
+//!
+//! The writers of several objects can share one pace: a distribution's aliases are written
+//! one UpdateDistribution at a time for the whole account. Those take the pace in turn
+//! ([`Merger::submit_in_turn`], [`Contest`]): when it lets a write go, the object with the most
+//! requests queued goes first and claims the token before it gathers, and the others' queues
+//! keep growing until theirs. That matters for a destroy, whose tenants come in Terraform's
+//! order, spread over every distribution of the pool.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -39,6 +46,8 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
+
+use crate::aws::pace::Turn;
 
 /// The share of the previous write's time a writer lets its queue gather at most.
 pub const GATHER_SHARE: u32 = 4;
@@ -319,6 +328,8 @@ pub struct Merger<Q, A> {
     waits_for_crowd: bool,
     /// Requests of crowd operations queued or being written, over every key.
     parked: Arc<AtomicUsize>,
+    /// The writers waiting for a pace shared by the keys ([`Merger::submit_in_turn`]).
+    contest: Contest<Q, A>,
 }
 
 impl<Q, A> Default for Merger<Q, A> {
@@ -327,6 +338,7 @@ impl<Q, A> Default for Merger<Q, A> {
             queues: Mutex::new(HashMap::new()),
             waits_for_crowd: false,
             parked: Arc::default(),
+            contest: Contest::default(),
         }
     }
 }
@@ -355,6 +367,40 @@ impl<Q, A> Merger<Q, A> {
         W: FnOnce(Vec<Pending<Q, A>>) -> F,
         F: Future<Output = ()>,
     {
+        self.submit_with(key, request, |_| ready, write).await
+    }
+
+    /// The same for keys whose writes share one pace (the distributions of an account, one
+    /// UpdateDistribution at a time): when `pace` lets a write go, the writer of the key with
+    /// the most requests queued takes it and claims its token before gathering (see
+    /// [`Contest`]); the others wait for the next token, their queues still growing.
+    pub async fn submit_in_turn<W, F>(
+        &self,
+        key: &str,
+        request: Q,
+        pace: &Turn,
+        write: W,
+    ) -> Option<A>
+    where
+        W: FnOnce(Vec<Pending<Q, A>>) -> F,
+        F: Future<Output = ()>,
+    {
+        self.submit_with(
+            key,
+            request,
+            |queue| self.contest.take_turn(queue, pace),
+            write,
+        )
+        .await
+    }
+
+    async fn submit_with<P, R, W, F>(&self, key: &str, request: Q, ready: P, write: W) -> Option<A>
+    where
+        P: FnOnce(Arc<Queue<Q, A>>) -> R,
+        R: Future<Output = ()>,
+        W: FnOnce(Vec<Pending<Q, A>>) -> F,
+        F: Future<Output = ()>,
+    {
         let queue = {
             let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
             queues.entry(key.to_string()).or_default().clone()
@@ -377,7 +423,7 @@ impl<Q, A> Merger<Q, A> {
         };
         let queued = !queue.waiting().requests.is_empty();
         if queued {
-            ready.await;
+            ready(queue.clone()).await;
             let crowd = CROWD.try_with(Arc::clone).ok();
             match crowd.as_deref() {
                 Some(crowd) if self.waits_for_crowd => {
@@ -397,9 +443,115 @@ impl<Q, A> Merger<Q, A> {
     }
 }
 
+/// How often a writer passed over in a [`Contest`] looks again, should it miss the winner's
+/// word.
+const CONTEST_RECHECK: Duration = Duration::from_millis(10);
+
+/// The writers of a merger's keys waiting for one pace. Each time the pace lets a write go,
+/// the key with the most requests queued goes first: its write carries the most, and the
+/// others' queues keep growing until their turn. Every write a writer lets go before its own
+/// counts as one more request of its, so a short queue waits a bounded number of turns (a
+/// key's queue holds at most as many requests as Terraform has slots). Ties go to the writer
+/// waiting longest.
+///
+/// Without it, every writer waiting when the pace is free goes on at once: each takes its
+/// token ahead and sleeps until it is due, its requests taken and the queue of its key no
+/// longer growing. With ten distributions holding a thousand tenants (a destroy, whose
+/// tenants come in Terraform's order, spread over every distribution), that is a write per
+/// one or two aliases.
+struct Contest<Q, A> {
+    entrants: Mutex<Vec<Entrant<Q, A>>>,
+    next: AtomicUsize,
+    changed: Notify,
+}
+
+struct Entrant<Q, A> {
+    id: usize,
+    queue: Arc<Queue<Q, A>>,
+    /// Writes other writers made while this one waited.
+    passed_over: usize,
+}
+
+impl<Q, A> Default for Contest<Q, A> {
+    fn default() -> Self {
+        Self {
+            entrants: Mutex::default(),
+            next: AtomicUsize::default(),
+            changed: Notify::default(),
+        }
+    }
+}
+
+impl<Q, A> Contest<Q, A> {
+    fn entrants(&self) -> std::sync::MutexGuard<'_, Vec<Entrant<Q, A>>> {
+        self.entrants.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until `queue`'s writer may write at `pace`, and claims the write's token.
+    async fn take_turn(&self, queue: Arc<Queue<Q, A>>, pace: &Turn) {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        self.entrants().push(Entrant {
+            id,
+            queue,
+            passed_over: 0,
+        });
+        // Out of the contest however the wait ends, cancelled included.
+        let _leaves = Leaves { contest: self, id };
+        loop {
+            pace.free().await;
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.won(id) {
+                pace.claim();
+                return;
+            }
+            // The leader claims the token as soon as it sees it free; this writer then waits
+            // for the next one.
+            tokio::select! {
+                () = changed => {}
+                () = tokio::time::sleep(CONTEST_RECHECK) => {}
+            }
+        }
+    }
+
+    /// Whether writer `id` leads; if so, every other one is passed over once more.
+    fn won(&self, id: usize) -> bool {
+        let mut entrants = self.entrants();
+        let leader = entrants
+            .iter()
+            .max_by_key(|e| {
+                let queued = e.queue.waiting().requests.len();
+                (queued + e.passed_over, std::cmp::Reverse(e.id))
+            })
+            .map(|e| e.id);
+        if leader != Some(id) {
+            return false;
+        }
+        for entrant in entrants.iter_mut().filter(|e| e.id != id) {
+            entrant.passed_over += 1;
+        }
+        true
+    }
+}
+
+/// Takes a writer out of its contest when dropped.
+struct Leaves<'a, Q, A> {
+    contest: &'a Contest<Q, A>,
+    id: usize,
+}
+
+impl<Q, A> Drop for Leaves<'_, Q, A> {
+    fn drop(&mut self) {
+        self.contest.entrants().retain(|e| e.id != self.id);
+        self.contest.changed.notify_waiters();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::pace::{Pace, CLOUDFRONT};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -702,6 +854,119 @@ mod tests {
         let (takes, step) = (Duration::from_millis(2), Duration::from_millis(18));
         let writes = writes_of_slots(Merger::waiting_for_crowd(), takes, step, handed_over).await;
         assert!(writes <= 6, "{writes} writes for 40 requests from 10 slots");
+    }
+
+    /// Submits request `n` for `key` through `merger`'s contest for `pace`'s
+    /// UpdateDistribution; its write spends the call's token as the real one does, then notes
+    /// the key and how many requests it carried in `writes`.
+    fn spawn_in_turn(
+        merger: Arc<Merger<u32, u32>>,
+        pace: Arc<Pace>,
+        writes: Arc<Mutex<Vec<(&'static str, usize)>>>,
+        key: &'static str,
+        n: u32,
+        after: Duration,
+    ) -> tokio::task::JoinHandle<Option<u32>> {
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let turn = Turn::new(pace.clone(), "UpdateDistribution");
+            merger
+                .submit_in_turn(key, n, &turn, |batch| async move {
+                    pace.take("UpdateDistribution").await;
+                    writes.lock().unwrap().push((key, batch.len()));
+                    for pending in batch {
+                        let answer = pending.request + 1;
+                        pending.answer(answer);
+                    }
+                })
+                .await
+        })
+    }
+
+    /// Runs `requests` (key, delay) through one merger and a pace of 8 UpdateDistribution a
+    /// second (one at a time); answers its writes in order, each as (key, requests carried).
+    async fn writes_in_turn(
+        requests: &[(&'static str, u64)],
+        busy_at_first: bool,
+    ) -> Vec<(&'static str, usize)> {
+        let merger: Arc<Merger<u32, u32>> = Arc::default();
+        let pace = Arc::new(Pace::new(CLOUDFRONT, 10));
+        if busy_at_first {
+            pace.take("UpdateDistribution").await;
+        }
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0u32..)
+            .zip(requests)
+            .map(|(n, (key, after))| {
+                let after = Duration::from_millis(*after);
+                spawn_in_turn(merger.clone(), pace.clone(), writes.clone(), key, n, after)
+            })
+            .collect();
+        for (n, task) in (0u32..).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Some(n + 1));
+        }
+        let writes = writes.lock().unwrap().clone();
+        writes
+    }
+
+    #[tokio::test]
+    async fn writers_sharing_a_pace_keep_gathering_until_their_turn() {
+        // Three distributions with an alias change each; 30 ms later three more for the
+        // third, while the first write's token is spent and the next is 125 ms away.
+        let requests = [
+            ("a", 0),
+            ("b", 1),
+            ("c", 2),
+            ("c", 30),
+            ("c", 31),
+            ("c", 32),
+        ];
+        let writes = writes_in_turn(&requests, false).await;
+        assert_eq!(writes.len(), 3, "{writes:?}");
+        assert!(writes.contains(&("c", 4)), "{writes:?}");
+    }
+
+    #[tokio::test]
+    async fn the_key_with_most_queued_writes_first() {
+        // The pace is busy for 125 ms: meanwhile one change comes for "a", then three for "b".
+        let requests = [("a", 0), ("b", 5), ("b", 6), ("b", 7)];
+        let writes = writes_in_turn(&requests, true).await;
+        assert_eq!(writes, [("b", 3), ("a", 1)]);
+    }
+
+    #[tokio::test]
+    async fn a_short_queue_passed_over_wins_after_as_many_turns_as_it_is_short() {
+        let contest: Contest<u32, u32> = Contest::default();
+        let queue_of = |count: usize| {
+            let queue: Arc<Queue<u32, u32>> = Arc::default();
+            for request in 0..count {
+                queue.waiting().requests.push(Pending {
+                    request: request as u32,
+                    reply: oneshot::channel().0,
+                    _parked: None,
+                });
+            }
+            queue
+        };
+        let entrant = |id, queue| Entrant {
+            id,
+            queue,
+            passed_over: 0,
+        };
+        // "short" holds one request, "long" three; each win of "long" is replaced by another
+        // writer of three.
+        contest.entrants().push(entrant(0, queue_of(1)));
+        let mut turns = 0;
+        for id in 1.. {
+            contest.entrants().push(entrant(id, queue_of(3)));
+            if contest.won(0) {
+                break;
+            }
+            assert!(contest.won(id));
+            contest.entrants().retain(|e| e.id != id);
+            turns += 1;
+        }
+        assert_eq!(turns, 2, "1 + 2 passes beats a fresh 3 on the tie's age");
     }
 
     #[tokio::test]

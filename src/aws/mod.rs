@@ -63,6 +63,11 @@ impl<A: ?Sized> Service<A> {
         self.pace.until_free(operation).await;
     }
 
+    /// `operation`'s pace, for a writer that merges requests and shares it with other writers.
+    pub fn turn(&self, operation: &'static str) -> pace::Turn {
+        pace::Turn::new(self.pace.clone(), operation)
+    }
+
     /// The API, once `operation` may be sent at the service's pace.
     async fn api(&self, operation: &str) -> &A {
         self.pace.take(operation).await;

@@ -9,7 +9,7 @@
 //! distribution change a second. Several Terraform processes of one account each keep their
 //! own pace, and what they add up to beyond AWS's limits is retried by the SDK.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A rate: `per_second` calls on average, at most `burst` at once.
@@ -106,6 +106,8 @@ struct Bucket {
     /// May go below zero: callers reserve tokens ahead and sleep until theirs is due.
     tokens: f64,
     at: Instant,
+    /// A token claimed ahead of its call ([`Pace::claim`]): the next call spends it.
+    claimed: bool,
 }
 
 impl Pace {
@@ -134,6 +136,7 @@ impl Pace {
                     let bucket = Bucket {
                         tokens: rate.burst,
                         at: now,
+                        claimed: false,
                     };
                     (*pattern, rate, Mutex::new(bucket))
                 })
@@ -161,6 +164,25 @@ impl Pace {
         }
     }
 
+    /// Takes `operation`'s next token now, for a call to be sent a little later: the next call
+    /// of `operation` spends it instead of waiting for one of its own. Between the two, the
+    /// bucket is one token lower, so other writers waiting for it to be free keep waiting.
+    /// A token claimed and never spent (the call turned out not to be needed) is dropped by
+    /// the next claim: claims never add up to a burst.
+    pub fn claim(&self, operation: &str) {
+        self.claim_at(operation, Instant::now());
+    }
+
+    fn claim_at(&self, operation: &str, now: Instant) {
+        let Some((_, rate, bucket)) = self.rule(operation) else {
+            return;
+        };
+        let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        bucket.tokens = bucket.tokens_at(rate, now) - 1.0;
+        bucket.at = now;
+        bucket.claimed = true;
+    }
+
     /// How long until `operation`'s bucket holds a whole token, at `now`.
     fn due(&self, operation: &str, now: Instant) -> Duration {
         let Some((_, rate, bucket)) = self.rule(operation) else {
@@ -183,9 +205,39 @@ impl Pace {
             return Duration::ZERO;
         };
         let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::take(&mut bucket.claimed) {
+            return Duration::ZERO;
+        }
         bucket.tokens = bucket.tokens_at(rate, now) - 1.0;
         bucket.at = now;
         wait_for(bucket.tokens, rate)
+    }
+}
+
+/// One operation's pace as a writer that merges requests meets it: it waits until a call
+/// could go ([`Turn::free`]), lets its queue gather, and sends the call. A writer that shares
+/// the pace with writers of other objects claims the call's token before gathering
+/// ([`Turn::claim`]), so that the others wait for the next token instead of each taking one
+/// ahead and sleeping on a request list that no longer grows.
+#[derive(Clone, Debug)]
+pub struct Turn {
+    pace: Arc<Pace>,
+    operation: &'static str,
+}
+
+impl Turn {
+    pub fn new(pace: Arc<Pace>, operation: &'static str) -> Self {
+        Self { pace, operation }
+    }
+
+    /// Resolves once the operation could be sent without waiting.
+    pub async fn free(&self) {
+        self.pace.until_free(self.operation).await;
+    }
+
+    /// Takes the operation's next token for the call about to be sent (see [`Pace::claim`]).
+    pub fn claim(&self) {
+        self.pace.claim(self.operation);
     }
 }
 
@@ -267,6 +319,28 @@ mod tests {
         );
         assert!(pace.reserve("CreateDistributionWithTags", now).is_zero());
         assert!(matches("Describe*", "DescribeRules") && !matches("Describe*", "CreateRule"));
+    }
+
+    #[test]
+    fn a_claimed_token_holds_the_others_back_and_is_spent_by_the_next_call() {
+        let pace = Pace::new(CLOUDFRONT, 1);
+        let now = Instant::now();
+        assert!(pace.due("UpdateDistribution", now).is_zero());
+        pace.claim_at("UpdateDistribution", now);
+        let due = pace.due("UpdateDistribution", now);
+        assert!((due.as_secs_f64() - 1.25).abs() < 1e-9, "{due:?}");
+        assert!(
+            pace.reserve("UpdateDistribution", now).is_zero(),
+            "the claimed token"
+        );
+        let next = pace.reserve("UpdateDistribution", now);
+        assert!((next.as_secs_f64() - 1.25).abs() < 1e-9, "{next:?}");
+        // A claim never spent is dropped by the next one: two claims, one free call.
+        let later = now + Duration::from_secs(10);
+        pace.claim_at("UpdateDistribution", later);
+        pace.claim_at("UpdateDistribution", later);
+        assert!(pace.reserve("UpdateDistribution", later).is_zero());
+        assert!(!pace.reserve("UpdateDistribution", later).is_zero());
     }
 
     #[test]
